@@ -1,0 +1,444 @@
+//! The engine shared by [`One`](crate::One) and [`Many`](crate::Many).
+//!
+//! Both types are thin handles over [`Handle`], which owns an [`Inner`]. Every
+//! state change goes through [`Inner::apply`], which looks the event up in the
+//! transition table ([`crate::table`]) and installs the result with one
+//! compare-and-swap on the state word. There is no per-type code path: the
+//! only difference between One and Many is the [`Kind`] used to index the
+//! table.
+//!
+//! # The state word
+//!
+//! One `AtomicU64`, laid out as
+//!
+//! ```text
+//!  63                               4   3   2   0
+//! +----------------------------------+---+-----+
+//! |          run number              | C |phase|
+//! +----------------------------------+---+-----+
+//! ```
+//!
+//! * `phase` ([`PHASE_BITS`]): the table's [`Phase`].
+//! * `C` ([`CONTEXT_CREATED`]): the current run's context token exists (it is
+//!   created lazily, on the first `context()` call of the run, so runs that
+//!   never ask for it allocate nothing).
+//! * `run number`: 1 for the first run (also while `Created`), incremented
+//!   by every `Start` from `Stopped` (table invariant #4). At one restart per
+//!   nanosecond it would take 36 years to exhaust 60 bits.
+//!
+//! `state()` and every wait check are one `Acquire` load of this word.
+//!
+//! # Invariants
+//!
+//! 1. While `C` is set, the slot holds the token of the word's run, and every
+//!    change of the word other than a `Start` that begins a new run is made
+//!    with the slot locked. (A new run clears `C`; the slot then holds the
+//!    previous run's token, already cancelled.)
+//! 2. Consequently, a thread that holds the slot lock and sees `C` set in a
+//!    phase other than `Stopped` sees a word nobody else can change, so when
+//!    a cell cancels the context, the engine cancels the token *before* the
+//!    compare-and-swap that publishes the new phase and that swap cannot fail.
+//!    No thread can observe a phase whose reads say "context cancelled" while
+//!    the token it could have obtained is not cancelled.
+//! 3. While `C` is clear nobody holds a token of the current run; `context()`
+//!    creates one under the slot lock, cancels it if the phase says so, and
+//!    publishes it by setting `C` with a compare-and-swap, retrying if the
+//!    word changed in between.
+//! 4. Waiters are notified after the compare-and-swap that resolves `done`
+//!    (table invariant #3). A waiter registers its listener and then re-reads
+//!    the word, so a transition either is seen by that re-read or notifies the
+//!    listener: no wake-up is lost.
+//! 5. The waker watching the parent token owns an `Arc<Inner>`; the cycle
+//!    through `watch` is broken when the last handle is dropped (or when the
+//!    parent is cancelled, which consumes the waker).
+//!
+//! # Locks and deadlock freedom
+//!
+//! The engine has two locks, `slot` and `watch`, never held together. While
+//! holding `slot` it may cancel a token, which synchronously runs the parent
+//! watch of instances whose parent is that token; those take their own
+//! `slot`. Instances form a tree along their parent tokens, so locks are
+//! always taken from parent to child and cannot form a cycle. Waiters are
+//! notified with no lock held.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Waker};
+
+use event_listener::Event as Signal;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, WakerArc};
+use crate::table::{self, Cell, Event, Kind, Outcome, Phase};
+use crate::{Error, Guard, State, Wait};
+
+/// Mask of the phase bits of the state word.
+const PHASE_BITS: u64 = 0b111;
+/// Set while the current run's context token exists (invariant #1).
+const CONTEXT_CREATED: u64 = 1 << 3;
+/// Shift of the run number.
+const RUN_SHIFT: u32 = 4;
+/// The word of a new instance: phase `Created`, run 1, no context.
+const INITIAL: u64 = (1 << RUN_SHIFT) | Phase::Created as u64;
+
+/// A decoded copy of the state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Word(u64);
+
+impl Word {
+    pub(crate) fn phase(self) -> Phase {
+        // Truncation is the point: the mask keeps three bits.
+        #[allow(clippy::cast_possible_truncation)]
+        Phase::from_bits((self.0 & PHASE_BITS) as u8)
+    }
+
+    pub(crate) fn run(self) -> u64 {
+        self.0 >> RUN_SHIFT
+    }
+
+    fn has_context(self) -> bool {
+        self.0 & CONTEXT_CREATED != 0
+    }
+
+    fn with_context(self) -> Word {
+        Word(self.0 | CONTEXT_CREATED)
+    }
+
+    /// The word after `cell` is applied to `self`.
+    fn after(self, cell: &Cell) -> Word {
+        if cell.new_run {
+            // A new run: next run number, no context yet (invariant #1).
+            Word(((self.run() + 1) << RUN_SHIFT) | cell.next as u64)
+        } else {
+            Word((self.0 & !PHASE_BITS) | cell.next as u64)
+        }
+    }
+}
+
+impl fmt::Debug for Word {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Word")
+            .field("phase", &self.phase())
+            .field("run", &self.run())
+            .field("context_created", &self.has_context())
+            .finish()
+    }
+}
+
+/// The slot that holds the current run's context token, once created.
+struct Slot {
+    /// The run the token belongs to (0: none yet).
+    run: u64,
+    token: Option<CancellationToken>,
+}
+
+/// The result of [`Inner::apply`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Applied {
+    /// The word the transition replaced (or found, for a no-op).
+    pub(crate) prev: Word,
+    /// The cell that was applied.
+    pub(crate) cell: Cell,
+}
+
+impl Applied {
+    /// The public state before the call.
+    pub(crate) fn prev_state(&self) -> State {
+        table::reads(self.prev.phase()).state
+    }
+
+    /// The call's result as the table gives it.
+    pub(crate) fn result(&self) -> Result<(), Error> {
+        match self.cell.outcome {
+            Outcome::Ok => Ok(()),
+            Outcome::ErrRunning => Err(Error::Running),
+            Outcome::ErrClosed => Err(Error::Closed),
+        }
+    }
+}
+
+/// The shared part of an instance.
+pub(crate) struct Inner {
+    /// The state word (see the module doc).
+    word: AtomicU64,
+    kind: Kind,
+    /// Notified when a run ends or a never-run instance closes (invariant #4).
+    signal: Signal,
+    slot: Mutex<Slot>,
+    parent: Option<CancellationToken>,
+    /// Watches the parent token (invariant #5).
+    watch: Mutex<Option<Pin<Box<WaitForCancellationFutureOwned>>>>,
+    /// Number of live `One`/`Many` handles (not guards or waits).
+    handles: AtomicUsize,
+}
+
+impl Inner {
+    /// Loads the state word.
+    pub(crate) fn load(&self) -> Word {
+        // Acquire pairs with the AcqRel compare-and-swap in `apply`: whoever
+        // sees a run ended also sees everything the run did before its guard
+        // was dropped.
+        Word(self.word.load(Ordering::Acquire))
+    }
+
+    fn cell(&self, phase: Phase, event: Event) -> Cell {
+        match table::cell(self.kind, phase, event) {
+            Some(cell) => cell,
+            // Table invariant #1: the handles never issue such an event.
+            None => unreachable!("shot: event {event:?} in phase {phase:?} for {:?}", self.kind),
+        }
+    }
+
+    /// Applies `event`: one table lookup and one compare-and-swap (retried if
+    /// the word changed under us), then the cell's effects.
+    pub(crate) fn apply(&self, event: Event) -> Applied {
+        let mut slot = None;
+        let mut cur = self.load();
+        loop {
+            let cell = self.cell(cur.phase(), event);
+            let next = cur.after(&cell);
+            if next == cur {
+                return Applied { prev: cur, cell };
+            }
+            if cur.has_context() && !cell.new_run && slot.is_none() {
+                // Invariant #1: take the lock, then look again.
+                slot = Some(self.slot.lock());
+                cur = self.load();
+                continue;
+            }
+            if cell.cancels_context && cur.has_context() {
+                // Invariant #2: cancel first; the swap below cannot fail.
+                if let Some(token) = slot.as_ref().and_then(|s| s.token.as_ref()) {
+                    token.cancel();
+                }
+            }
+            // AcqRel: Release publishes the run's work and the cancelled
+            // token to whoever loads the new word (see `load`); Acquire orders
+            // our effects after the transitions we replace.
+            match self
+                .word
+                .compare_exchange(cur.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    drop(slot);
+                    if cell.resolves_done {
+                        // Invariant #4. `notify` emits a SeqCst fence first,
+                        // pairing with the one `listen` emits after registering.
+                        self.signal.notify(usize::MAX);
+                    }
+                    return Applied { prev: cur, cell };
+                }
+                Err(actual) => cur = Word(actual),
+            }
+        }
+    }
+
+    /// A new token for a run: a child of the parent, if any.
+    fn new_token(&self) -> CancellationToken {
+        match &self.parent {
+            Some(parent) => parent.child_token(),
+            None => CancellationToken::new(),
+        }
+    }
+
+    /// The current run's context token, created on first use (invariant #3).
+    pub(crate) fn context(&self) -> CancellationToken {
+        let mut slot = self.slot.lock();
+        let mut cur = self.load();
+        loop {
+            if slot.run != cur.run() || slot.token.is_none() {
+                // Either no token yet, or the slot holds an earlier run's
+                // (already cancelled, invariant #1) or an unpublished token of
+                // an earlier attempt: this run needs its own.
+                slot.run = cur.run();
+                slot.token = Some(self.new_token());
+            }
+            let Some(token) = slot.token.clone() else {
+                unreachable!("shot: the slot was just filled")
+            };
+            if cur.has_context() {
+                // Invariant #2: if the phase says cancelled, it already is.
+                return token;
+            }
+            if table::reads(cur.phase()).context_cancelled {
+                token.cancel();
+            }
+            // AcqRel: publishes the token to the transitions that must cancel
+            // it (they see `C` and take the lock, invariant #1).
+            match self.word.compare_exchange(
+                cur.0,
+                cur.with_context().0,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return token,
+                Err(actual) => cur = Word(actual),
+            }
+        }
+    }
+
+    /// Whether run `run` has ended (or the instance closed before it began).
+    pub(crate) fn run_ended(&self, run: u64) -> bool {
+        let cur = self.load();
+        table::reads(cur.phase()).done_resolved || cur.run() > run
+    }
+
+    /// A listener for the end of runs; see invariant #4 for how to use it.
+    pub(crate) fn listen(&self) -> event_listener::EventListener {
+        self.signal.listen()
+    }
+
+    /// Polls the parent watch; applies `ParentCancel` once the parent is
+    /// cancelled.
+    fn poll_watch(&self, waker: &Waker) {
+        let mut watch = self.watch.lock();
+        let ready = match watch.as_mut() {
+            Some(future) => future.as_mut().poll(&mut Context::from_waker(waker)).is_ready(),
+            None => false,
+        };
+        let finished = if ready { watch.take() } else { None };
+        drop(watch);
+        // Dropped outside the lock: dropping it takes the parent's locks.
+        drop(finished);
+        if ready {
+            self.apply(Event::ParentCancel);
+        }
+    }
+}
+
+/// Wakes when the parent token is cancelled and applies `ParentCancel`
+/// synchronously, on the thread that cancelled the parent: parent
+/// cancellation is observed eagerly (spec/README.md, "Parent cancellation").
+struct ParentWatch(Arc<Inner>);
+
+impl std::task::Wake for ParentWatch {
+    fn wake(self: WakerArc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &WakerArc<Self>) {
+        let cancelled = self.0.parent.as_ref().is_some_and(CancellationToken::is_cancelled);
+        if cancelled {
+            self.0.apply(Event::ParentCancel);
+        } else {
+            // A wake-up that was not a cancellation: register again.
+            self.0.poll_watch(&Waker::from(WakerArc::clone(self)));
+        }
+    }
+}
+
+/// A counted handle to an instance: what [`One`](crate::One) and
+/// [`Many`](crate::Many) wrap. Dropping the last handle closes the instance.
+pub(crate) struct Handle {
+    inner: Arc<Inner>,
+}
+
+impl Handle {
+    pub(crate) fn new(kind: Kind, parent: Option<&CancellationToken>) -> Handle {
+        let inner = Arc::new(Inner {
+            word: AtomicU64::new(INITIAL),
+            kind,
+            signal: Signal::new(),
+            slot: Mutex::new(Slot { run: 0, token: None }),
+            parent: parent.cloned(),
+            watch: Mutex::new(parent.map(|p| Box::pin(p.clone().cancelled_owned()))),
+            handles: AtomicUsize::new(1),
+        });
+        if inner.parent.is_some() {
+            let waker = Waker::from(WakerArc::new(ParentWatch(Arc::clone(&inner))));
+            inner.poll_watch(&waker);
+        }
+        Handle { inner }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        table::reads(self.inner.load().phase()).state
+    }
+
+    pub(crate) fn start(&self) -> Result<Guard, Error> {
+        let applied = self.inner.apply(Event::Start);
+        applied.result()?;
+        Ok(Guard::new(Arc::clone(&self.inner)))
+    }
+
+    pub(crate) fn context(&self) -> CancellationToken {
+        self.inner.context()
+    }
+
+    pub(crate) fn done(&self) -> Wait {
+        let cur = self.inner.load();
+        if table::reads(cur.phase()).done_resolved {
+            Wait::ready()
+        } else {
+            Wait::pending(Arc::clone(&self.inner), cur.run())
+        }
+    }
+
+    /// The wait handle a stop or close returns: pending on the run that was
+    /// current if the cell waits, else already resolved.
+    fn wait_for(&self, applied: &Applied) -> Wait {
+        if applied.cell.waits {
+            Wait::pending(Arc::clone(&self.inner), applied.prev.run())
+        } else {
+            Wait::ready()
+        }
+    }
+
+    pub(crate) fn stop(&self) -> Result<(State, Wait), Error> {
+        let applied = self.inner.apply(Event::Stop);
+        applied.result()?;
+        Ok((applied.prev_state(), self.wait_for(&applied)))
+    }
+
+    pub(crate) fn halt(&self) -> Result<State, Error> {
+        let applied = self.inner.apply(Event::Stop);
+        applied.result().map(|()| applied.prev_state())
+    }
+
+    pub(crate) fn close(&self) -> (State, Wait) {
+        let applied = self.inner.apply(Event::Close);
+        (applied.prev_state(), self.wait_for(&applied))
+    }
+
+    pub(crate) fn cancel(&self) -> State {
+        self.inner.apply(Event::Close).prev_state()
+    }
+
+    /// Formats the instance for `Debug` impls: the decoded word, no lock.
+    pub(crate) fn fmt_debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cur = self.inner.load();
+        f.debug_struct(name)
+            .field("state", &table::reads(cur.phase()).state)
+            .field("phase", &cur.phase())
+            .field("run", &cur.run())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clone for Handle {
+    fn clone(&self) -> Self {
+        // Relaxed, as in `Arc::clone`: a new handle can only be made from an
+        // existing one, which keeps the count above zero.
+        self.inner.handles.fetch_add(1, Ordering::Relaxed);
+        Handle {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // AcqRel, as in `Arc::drop`: the last dropper sees every other
+        // handle's operations before it closes the instance.
+        if self.inner.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        // The last handle: nobody can start a run any more, so close
+        // (spec/README.md, "Dropping the last handle"), then break the
+        // waker cycle (invariant #5).
+        self.inner.apply(Event::Close);
+        let watch = self.inner.watch.lock().take();
+        drop(watch);
+    }
+}

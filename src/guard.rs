@@ -1,0 +1,97 @@
+//! [`Guard`]: the proof that a run is in progress.
+
+use core::fmt;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::Inner;
+use crate::sync::Arc;
+use crate::table::Event;
+
+/// Returned by a successful `start`: the run lasts as long as this guard.
+///
+/// Stopping the guard with [`Guard::stop`], or dropping it (also while a
+/// panic unwinds), signals the run's completion exactly once: the context is
+/// cancelled, the instance moves on (`One` to Closed; `Many` to Stopped, or
+/// to Closed if a close was requested) and every `done` waiter wakes. This is
+/// Go's `stop` function, made impossible to forget or to call twice.
+///
+/// # Examples
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// use shot::{Many, State};
+///
+/// let many = Many::new();
+/// let guard = many.start().unwrap();
+/// let ctx = guard.context();
+/// std::thread::spawn(move || {
+///     // ... work until `ctx` is cancelled ...
+///     guard.stop(); // or just let it drop
+/// })
+/// .join()
+/// .unwrap();
+/// assert!(ctx.is_cancelled());
+/// assert_eq!(many.state(), State::Stopped);
+/// ```
+#[must_use = "dropping the guard ends the run at once"]
+pub struct Guard {
+    inner: Arc<Inner>,
+}
+
+impl Guard {
+    pub(crate) fn new(inner: Arc<Inner>) -> Guard {
+        Guard { inner }
+    }
+
+    /// Ends the run: the same as dropping the guard, spelled out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// use shot::{One, State};
+    ///
+    /// let one = One::new();
+    /// let guard = one.start().unwrap();
+    /// guard.stop();
+    /// assert_eq!(one.state(), State::Closed);
+    /// ```
+    pub fn stop(self) {
+        drop(self);
+    }
+
+    /// The run's context, the token the instance's `context()` returns while
+    /// this run is current. The run should end when it is cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// use shot::Many;
+    ///
+    /// let many = Many::new();
+    /// let guard = many.start().unwrap();
+    /// let ctx = guard.context();
+    /// let _ = many.halt();
+    /// assert!(ctx.is_cancelled());
+    /// ```
+    #[must_use]
+    pub fn context(&self) -> CancellationToken {
+        self.inner.context()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.inner.apply(Event::Complete);
+    }
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("run", &self.inner.load().run())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,215 @@
+//! [`One`]: an instance that runs at most once.
+
+use core::fmt;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::Handle;
+use crate::table::Kind;
+use crate::{Error, Guard, State, Wait};
+
+/// Runs an instance at most once: `Created -> Running -> Closed`.
+///
+/// [`start`](One::start) succeeds once and returns a [`Guard`]; when the guard
+/// is stopped or dropped the instance is Closed for good. A close before the
+/// start prevents the run altogether. Compare [`Many`](crate::Many), which
+/// allows restarts.
+///
+/// `One` is a cheap handle (one pointer): clones share the instance. Dropping
+/// the last handle closes the instance (like [`cancel`](One::cancel)): its
+/// context is cancelled and a run still in progress ends Closed when its
+/// guard drops. The transition table is in `spec/transitions.md`.
+///
+/// # Examples
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// use shot::{Error, One, State};
+///
+/// let one = One::new();
+/// let guard = one.start().unwrap();
+/// let ctx = guard.context();
+/// let worker = std::thread::spawn(move || {
+///     while !ctx.is_cancelled() { std::thread::yield_now(); }
+///     drop(guard); // signals completion
+/// });
+/// one.close().wait(); // cancel the context, wait for the exit
+/// worker.join().unwrap();
+/// assert_eq!(one.state(), State::Closed);
+/// assert_eq!(one.start().unwrap_err(), Error::Closed);
+/// ```
+#[derive(Clone)]
+pub struct One {
+    handle: Handle,
+}
+
+impl One {
+    /// A new instance with no parent context.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let one = shot::One::new();
+    /// assert_eq!(one.state(), shot::State::Created);
+    /// ```
+    #[must_use]
+    pub fn new() -> One {
+        One {
+            handle: Handle::new(Kind::One, None),
+        }
+    }
+
+    /// A new instance whose context is a child of `parent` (Go's
+    /// `NewOne(parent)`). Cancelling `parent` acts like [`cancel`](One::cancel),
+    /// at the moment of the parent's cancellation; if `parent` is already
+    /// cancelled, the instance starts Closed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// use shot::{One, State};
+    /// use tokio_util::sync::CancellationToken;
+    ///
+    /// let parent = CancellationToken::new();
+    /// let one = One::with_parent(&parent);
+    /// parent.cancel();
+    /// assert_eq!(one.state(), State::Closed);
+    /// ```
+    #[must_use]
+    pub fn with_parent(parent: &CancellationToken) -> One {
+        One {
+            handle: Handle::new(Kind::One, Some(parent)),
+        }
+    }
+
+    /// Starts the run, if it has not run and is not closed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Running`] while the run is in progress, [`Error::Closed`]
+    /// after it or after a close (or a close request, or the parent's
+    /// cancellation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let one = shot::One::new();
+    /// let guard = one.start().unwrap();
+    /// assert_eq!(one.start().unwrap_err(), shot::Error::Running);
+    /// drop(guard);
+    /// ```
+    pub fn start(&self) -> Result<Guard, Error> {
+        self.handle.start()
+    }
+
+    /// The current state: one atomic load.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// assert_eq!(shot::One::new().state(), shot::State::Created);
+    /// ```
+    #[must_use]
+    pub fn state(&self) -> State {
+        self.handle.state()
+    }
+
+    /// The instance's context: the token the run watches. It is cancelled
+    /// when the run completes, on close, and when the parent is cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let one = shot::One::new();
+    /// let ctx = one.context();
+    /// assert!(!ctx.is_cancelled());
+    /// let _ = one.cancel();
+    /// assert!(ctx.is_cancelled());
+    /// ```
+    #[must_use]
+    pub fn context(&self) -> CancellationToken {
+        self.handle.context()
+    }
+
+    /// A wait that resolves when the run has ended, or the instance closed
+    /// without running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let one = shot::One::new();
+    /// let done = one.done();
+    /// drop(one.start().unwrap());
+    /// assert!(done.is_done());
+    /// ```
+    pub fn done(&self) -> Wait {
+        self.handle.done()
+    }
+
+    /// Closes the instance: from now on `start` is refused; the context is
+    /// cancelled. The returned [`Wait`] resolves when a run in progress has
+    /// exited (at once otherwise). The close happens at the call, whether or
+    /// not the wait is used.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let one = shot::One::new();
+    /// one.close().wait(); // never started: closed at once
+    /// assert_eq!(one.state(), shot::State::Closed);
+    /// ```
+    pub fn close(&self) -> Wait {
+        self.handle.close().1
+    }
+
+    /// [`close`](One::close), also returning the state before the call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let one = shot::One::new();
+    /// let (prev, wait) = one.close2();
+    /// assert_eq!(prev, shot::State::Created);
+    /// assert!(wait.is_done());
+    /// ```
+    pub fn close2(&self) -> (State, Wait) {
+        self.handle.close()
+    }
+
+    /// [`close2`](One::close2) without the wait: returns the state before the
+    /// call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let one = shot::One::new();
+    /// let guard = one.start().unwrap();
+    /// assert_eq!(one.cancel(), shot::State::Running);
+    /// assert!(guard.context().is_cancelled());
+    /// ```
+    pub fn cancel(&self) -> State {
+        self.handle.cancel()
+    }
+}
+
+impl Default for One {
+    /// Same as [`One::new`].
+    fn default() -> Self {
+        One::new()
+    }
+}
+
+impl fmt::Debug for One {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.handle.fmt_debug("One", f)
+    }
+}

@@ -1,0 +1,58 @@
+//! The one place that chooses between `std` and `loom` synchronization types.
+//!
+//! Every atomic, lock and shared pointer the crate uses comes from here, so
+//! that building with `RUSTFLAGS="--cfg loom"` swaps all of them for loom's
+//! model-checked versions and the loom suite in `loom-tests/` explores the
+//! interleavings of the real code. The `std` side is shaped like loom's API
+//! (as in tokio's `src/loom/`), not the reverse.
+//!
+//! Lock poisoning is stripped here, once: the crate's critical sections
+//! restore every invariant before they can panic (they only move tokens in
+//! and out of an `Option` and cancel tokens), so a poisoned lock still guards
+//! consistent data.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::{
+    atomic::{AtomicU64, AtomicUsize, Ordering},
+    Arc,
+};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{
+    atomic::{AtomicU64, AtomicUsize, Ordering},
+    Arc,
+};
+
+/// The allocation a [`std::task::Waker`] is built from. `std::task::Wake`
+/// is implemented only for `std::sync::Arc`, so this stays std under loom; it
+/// only carries the waker's own payload (which holds a shim [`Arc`]).
+pub(crate) use std::sync::Arc as WakerArc;
+
+/// A mutex whose `lock` cannot fail: poisoning is ignored (see the module doc).
+pub(crate) struct Mutex<T>(imp::Mutex<T>);
+
+/// The guard [`Mutex::lock`] returns.
+pub(crate) type MutexGuard<'a, T> = imp::MutexGuard<'a, T>;
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex.
+    pub(crate) fn new(value: T) -> Self {
+        Mutex(imp::Mutex::new(value))
+    }
+
+    /// Locks, ignoring poisoning.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        match self.0.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::sync::{Mutex, MutexGuard};
+}
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) use std::sync::{Mutex, MutexGuard};
+}

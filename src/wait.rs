@@ -1,0 +1,255 @@
+//! [`Wait`]: a wait for a run to end, usable from async code on any executor
+//! and from plain threads.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use event_listener::{EventListener, Listener};
+
+use crate::engine::Inner;
+use crate::sync::Arc;
+use crate::TimedOut;
+
+/// A wait for the end of a run: what `done()`, `close()` and `stop()` return.
+///
+/// It resolves when the run it was made for has ended (for a `close` or
+/// `stop` on a running instance, when the run exits; for `done()`, when the
+/// current or next run ends or the instance closes). Use it as a [`Future`]
+/// on any executor (tokio, `futures::executor`, ...), or block a thread with
+/// [`wait`](Wait::wait), [`wait_timeout`](Wait::wait_timeout) or
+/// [`wait_deadline`](Wait::wait_deadline).
+///
+/// The call that returned the `Wait` has already changed the instance: the
+/// wait only observes. Dropping it, or giving up at a timeout, never undoes
+/// anything (Go's `Close(ctx)` bounded wait). Any number of waits, and clones
+/// of one wait, can wait on one instance; all wake.
+///
+/// # Cancel safety
+///
+/// Dropping the future at any point loses nothing: it holds no state except
+/// its registration, which it removes. Polling it repeatedly reuses one
+/// registration, so the instance's waiter list does not grow.
+///
+/// # Examples
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// use shot::Many;
+///
+/// let many = Many::new();
+/// let guard = many.start().unwrap();
+/// let done = many.done();
+/// assert!(!done.is_done());
+/// let waiter = std::thread::spawn(move || done.wait());
+/// guard.stop();
+/// waiter.join().unwrap();
+/// ```
+///
+/// From async code (any executor):
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// use shot::Many;
+///
+/// futures::executor::block_on(async {
+///     let many = Many::new();
+///     let guard = many.start().unwrap();
+///     let ctx = guard.context();
+///     std::thread::spawn(move || {
+///         while !ctx.is_cancelled() { std::thread::yield_now(); }
+///         drop(guard);
+///     });
+///     many.stop().unwrap().await; // cancels the context, waits for the exit
+/// });
+/// ```
+#[must_use = "a Wait does nothing unless awaited or waited on; the call that made it has already taken effect"]
+pub struct Wait {
+    /// `None`: resolved when made.
+    inner: Option<Arc<Inner>>,
+    /// The run whose end this waits for.
+    run: u64,
+    /// The registration of a pending future (invariant #4 of the engine).
+    listener: Option<EventListener>,
+}
+
+impl Wait {
+    pub(crate) fn ready() -> Wait {
+        Wait {
+            inner: None,
+            run: 0,
+            listener: None,
+        }
+    }
+
+    pub(crate) fn pending(inner: Arc<Inner>, run: u64) -> Wait {
+        Wait {
+            inner: Some(inner),
+            run,
+            listener: None,
+        }
+    }
+
+    /// Whether the run has ended (the wait would return at once).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// use shot::One;
+    ///
+    /// let one = One::new();
+    /// let done = one.done();
+    /// assert!(!done.is_done());
+    /// let _ = one.cancel();
+    /// assert!(done.is_done());
+    /// ```
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        match &self.inner {
+            None => true,
+            Some(inner) => inner.run_ended(self.run),
+        }
+    }
+
+    /// Blocks the thread until the run has ended.
+    ///
+    /// Do not call it from async code (it blocks the executor's thread):
+    /// `.await` the `Wait` there instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// use shot::One;
+    ///
+    /// let one = One::new();
+    /// let guard = one.start().unwrap();
+    /// let close = one.close(); // cancels the context at once
+    /// std::thread::spawn(move || drop(guard));
+    /// close.wait();
+    /// ```
+    pub fn wait(&self) {
+        let Some(inner) = &self.inner else { return };
+        while !inner.run_ended(self.run) {
+            let listener = inner.listen();
+            // Re-check after registering (engine invariant #4).
+            if inner.run_ended(self.run) {
+                return;
+            }
+            listener.wait();
+        }
+    }
+
+    /// Blocks the thread until the run has ended or `timeout` has passed.
+    ///
+    /// # Errors
+    ///
+    /// [`TimedOut`] if the run had not ended in time. The instance is not
+    /// changed either way.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// use std::time::Duration;
+    /// use shot::One;
+    ///
+    /// let one = One::new();
+    /// let guard = one.start().unwrap();
+    /// assert!(one.close().wait_timeout(Duration::from_millis(1)).is_err());
+    /// drop(guard);
+    /// assert!(one.done().wait_timeout(Duration::from_secs(10)).is_ok());
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<(), TimedOut> {
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.wait_deadline(deadline),
+            // Further away than `Instant` can express: no deadline.
+            None => {
+                self.wait();
+                Ok(())
+            }
+        }
+    }
+
+    /// Blocks the thread until the run has ended or `deadline` has passed.
+    ///
+    /// # Errors
+    ///
+    /// [`TimedOut`] if the run had not ended by then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// use std::time::{Duration, Instant};
+    /// use shot::Many;
+    ///
+    /// let many = Many::new();
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// let _ = many.cancel();
+    /// assert_eq!(many.done().wait_deadline(deadline), Ok(()));
+    /// ```
+    pub fn wait_deadline(&self, deadline: Instant) -> Result<(), TimedOut> {
+        let Some(inner) = &self.inner else { return Ok(()) };
+        while !inner.run_ended(self.run) {
+            let listener = inner.listen();
+            if inner.run_ended(self.run) {
+                return Ok(());
+            }
+            if listener.wait_deadline(deadline).is_none() {
+                return if inner.run_ended(self.run) { Ok(()) } else { Err(TimedOut) };
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Future for Wait {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let Some(inner) = &this.inner else {
+            return Poll::Ready(());
+        };
+        loop {
+            if inner.run_ended(this.run) {
+                this.listener = None;
+                return Poll::Ready(());
+            }
+            match &mut this.listener {
+                // Register, then loop to re-check (engine invariant #4).
+                None => this.listener = Some(inner.listen()),
+                // Reuses the registration: polling again does not add a
+                // waiter, it only updates the stored waker.
+                Some(listener) => match Pin::new(listener).poll(cx) {
+                    Poll::Ready(()) => this.listener = None,
+                    Poll::Pending => return Poll::Pending,
+                },
+            }
+        }
+    }
+}
+
+impl Clone for Wait {
+    /// A wait for the same run, with its own registration.
+    fn clone(&self) -> Self {
+        Wait {
+            inner: self.inner.clone(),
+            run: self.run,
+            listener: None,
+        }
+    }
+}
+
+impl fmt::Debug for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wait")
+            .field("run", &self.run)
+            .field("done", &self.is_done())
+            .finish_non_exhaustive()
+    }
+}
