@@ -4,6 +4,9 @@
 
 use super::*;
 
+#[path = "../../tests/common/spec.rs"]
+mod spec;
+
 fn read(path: &str) -> String {
     let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {full}: {e}"))
@@ -65,14 +68,6 @@ fn parse_kind(s: &str) -> Kind {
     }
 }
 
-fn parse_bool(s: &str) -> bool {
-    match s {
-        "yes" => true,
-        "no" => false,
-        _ => panic!("spec: expected yes or no, found {s:?}"),
-    }
-}
-
 fn parse_outcome(s: &str) -> Outcome {
     match s {
         "ok" => Outcome::Ok,
@@ -82,42 +77,19 @@ fn parse_outcome(s: &str) -> Outcome {
     }
 }
 
-/// The body rows of the first markdown table after `heading`, as cells.
-fn table_after(doc: &str, heading: &str) -> Vec<Vec<String>> {
-    let start = doc
-        .find(heading)
-        .unwrap_or_else(|| panic!("spec: no {heading:?} section"));
-    let rows: Vec<Vec<String>> = doc[start..]
-        .lines()
-        .skip_while(|l| !l.starts_with('|'))
-        .take_while(|l| l.starts_with('|'))
-        .skip(2) // header and separator
-        .map(|l| {
-            l.trim()
-                .trim_matches('|')
-                .split('|')
-                .map(|c| c.trim().to_string())
-                .collect()
-        })
-        .collect();
-    assert!(!rows.is_empty(), "spec: the {heading:?} table is empty");
-    rows
-}
-
 /// The spec's transitions as `(kind, phase, event) -> cell`.
 fn spec_cells(doc: &str) -> Vec<((Kind, Phase, Event), Cell)> {
-    table_after(doc, "## Transitions")
+    spec::transitions(doc)
         .iter()
-        .map(|r| {
-            assert_eq!(r.len(), 9, "spec: a transitions row has 9 cells: {r:?}");
-            let key = (parse_kind(&r[0]), parse_phase(&r[1]), parse_event(&r[2]));
+        .map(|t| {
+            let key = (parse_kind(&t.kind), parse_phase(&t.state), parse_event(&t.event));
             let cell = Cell {
-                next: parse_phase(&r[3]),
-                outcome: parse_outcome(&r[4]),
-                cancels_context: parse_bool(&r[5]),
-                resolves_done: parse_bool(&r[6]),
-                new_run: parse_bool(&r[7]),
-                waits: parse_bool(&r[8]),
+                next: parse_phase(&t.next),
+                outcome: parse_outcome(&t.returns),
+                cancels_context: t.cancels_context,
+                resolves_done: t.resolves_done,
+                new_run: t.new_run,
+                waits: t.waits,
             };
             (key, cell)
         })
@@ -160,10 +132,10 @@ fn disagreements(doc: &str) -> Vec<String> {
             ));
         }
     }
-    for r in table_after(doc, "## Reads") {
-        assert_eq!(r.len(), 4, "spec: a reads row has 4 cells: {r:?}");
-        let phase = parse_phase(&r[0]);
-        let state = match r[1].as_str() {
+    let spec_reads = spec::reads(doc);
+    for r in &spec_reads {
+        let phase = parse_phase(&r.state);
+        let state = match r.public_state.as_str() {
             "Created" => State::Created,
             "Running" => State::Running,
             "Stopped" => State::Stopped,
@@ -172,8 +144,8 @@ fn disagreements(doc: &str) -> Vec<String> {
         };
         let in_spec = Reads {
             state,
-            context_cancelled: parse_bool(&r[2]),
-            done_resolved: parse_bool(&r[3]),
+            context_cancelled: r.context_cancelled,
+            done_resolved: r.done_resolved,
         };
         if in_spec != reads(phase) {
             out.push(format!(
@@ -183,12 +155,8 @@ fn disagreements(doc: &str) -> Vec<String> {
             ));
         }
     }
-    let listed: Vec<Phase> = table_after(doc, "## Reads")
-        .iter()
-        .map(|r| parse_phase(&r[0]))
-        .collect();
     for phase in Phase::ALL {
-        if listed.iter().filter(|p| **p == phase).count() != 1 {
+        if spec_reads.iter().filter(|r| parse_phase(&r.state) == phase).count() != 1 {
             out.push(format!("reads: {} must be listed once", phase_name(phase)));
         }
     }
@@ -218,7 +186,7 @@ fn spec_check_catches_every_changed_cell() {
             _ => if cell == "yes" { "no" } else { "yes" }.to_string(),
         }
     };
-    let rows = table_after(&doc, "## Transitions");
+    let rows = spec::table_after(&doc, "## Transitions");
     let mut checked = 0;
     for row in &rows {
         let line = format!("| {} |", row.join(" | "));

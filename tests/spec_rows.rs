@@ -1,0 +1,229 @@
+//! Every row of `spec/transitions.md`, for both types, checked through the
+//! public API only: the instance is driven into the row's state, the event
+//! is applied, and the return value, the next state, the context, `done` and
+//! the call's wait are compared with what the row says.
+//!
+//! The expected values come from the spec document (parsed by
+//! `tests/common/spec.rs`), not from the crate's own table.
+
+#![cfg(not(loom))]
+
+mod common;
+
+use std::time::Duration;
+
+use common::spec;
+use shot::{Error, Guard, Many, One, State, Wait};
+use tokio_util::sync::CancellationToken;
+
+/// One or Many behind one interface, for table-driven tests.
+enum Inst {
+    One(One),
+    Many(Many),
+}
+
+impl Inst {
+    fn new(kind: &str, parent: &CancellationToken) -> Inst {
+        match kind {
+            "One" => Inst::One(One::with_parent(parent)),
+            "Many" => Inst::Many(Many::with_parent(parent)),
+            _ => panic!("unknown kind {kind}"),
+        }
+    }
+    fn start(&self) -> Result<Guard, Error> {
+        match self {
+            Inst::One(i) => i.start(),
+            Inst::Many(i) => i.start(),
+        }
+    }
+    fn state(&self) -> State {
+        match self {
+            Inst::One(i) => i.state(),
+            Inst::Many(i) => i.state(),
+        }
+    }
+    fn context(&self) -> CancellationToken {
+        match self {
+            Inst::One(i) => i.context(),
+            Inst::Many(i) => i.context(),
+        }
+    }
+    fn done(&self) -> Wait {
+        match self {
+            Inst::One(i) => i.done(),
+            Inst::Many(i) => i.done(),
+        }
+    }
+    fn close2(&self) -> (State, Wait) {
+        match self {
+            Inst::One(i) => i.close2(),
+            Inst::Many(i) => i.close2(),
+        }
+    }
+    fn stop2(&self) -> Result<(State, Wait), Error> {
+        match self {
+            Inst::One(_) => panic!("One has no stop"),
+            Inst::Many(i) => i.stop2(),
+        }
+    }
+}
+
+struct Setup {
+    inst: Inst,
+    parent: CancellationToken,
+    guard: Option<Guard>,
+}
+
+/// The spec's name for the state the instance is in, told apart through the
+/// public API: the running sub-states by their cancelled context and by what
+/// `start` answers (a no-op in every running state, per the table).
+fn observe(inst: &Inst) -> &'static str {
+    match inst.state() {
+        State::Created => "Created",
+        State::Stopped => "Stopped",
+        State::Closed => "Closed",
+        State::Running if !inst.context().is_cancelled() => "Running",
+        State::Running => match inst.start() {
+            Err(Error::Running) => "Running+stop",
+            Err(Error::Closed) => "Running+close",
+            Ok(_) => panic!("start succeeded on a running instance"),
+        },
+    }
+}
+
+/// A fresh instance of `kind` (with a parent) driven into `state`.
+fn setup(kind: &str, state: &str) -> Setup {
+    let parent = CancellationToken::new();
+    let inst = Inst::new(kind, &parent);
+    let mut guard = None;
+    match state {
+        "Created" => {}
+        "Running" => guard = Some(inst.start().unwrap()),
+        "Running+stop" => {
+            guard = Some(inst.start().unwrap());
+            let (prev, _) = inst.stop2().unwrap();
+            assert_eq!(prev, State::Running);
+        }
+        "Running+close" => {
+            guard = Some(inst.start().unwrap());
+            let (prev, _) = inst.close2();
+            assert_eq!(prev, State::Running);
+        }
+        "Stopped" => drop(inst.start().unwrap()),
+        "Closed" => drop(inst.close2()),
+        _ => panic!("unknown state {state}"),
+    }
+    assert_eq!(observe(&inst), state, "setup of {kind} {state}");
+    Setup { inst, parent, guard }
+}
+
+fn public_state(name: &str) -> State {
+    match name {
+        "Created" => State::Created,
+        "Running" | "Running+stop" | "Running+close" => State::Running,
+        "Stopped" => State::Stopped,
+        "Closed" => State::Closed,
+        _ => panic!("unknown state {name}"),
+    }
+}
+
+fn check_row(row: &spec::Transition) {
+    let what = format!("{} {} {}", row.kind, row.state, row.event);
+    let mut s = setup(&row.kind, &row.state);
+    let ctx = s.inst.context();
+    let ctx_was_cancelled = ctx.is_cancelled();
+    let done = s.inst.done();
+    let done_was_resolved = done.is_done();
+    let prev = public_state(&row.state);
+
+    let (returns, wait) = match row.event.as_str() {
+        "start" => match s.inst.start() {
+            Ok(guard) => {
+                s.guard = Some(guard);
+                ("ok", None)
+            }
+            Err(Error::Running) => ("Err(Running)", None),
+            Err(Error::Closed) => ("Err(Closed)", None),
+        },
+        "complete" => {
+            drop(s.guard.take().expect("complete needs a run"));
+            ("ok", None)
+        }
+        "stop" => match s.inst.stop2() {
+            Ok((p, wait)) => {
+                assert_eq!(p, prev, "{what}: previous state");
+                ("ok", Some(wait))
+            }
+            Err(Error::Closed) => ("Err(Closed)", None),
+            Err(Error::Running) => ("Err(Running)", None),
+        },
+        "close" => {
+            let (p, wait) = s.inst.close2();
+            assert_eq!(p, prev, "{what}: previous state");
+            ("ok", Some(wait))
+        }
+        "parent-cancel" => {
+            s.parent.cancel();
+            ("ok", None)
+        }
+        e => panic!("unknown event {e}"),
+    };
+    assert_eq!(returns, row.returns, "{what}: returns");
+    assert_eq!(observe(&s.inst), row.next, "{what}: next state");
+
+    if row.new_run {
+        // The previous run's context stays cancelled and its done resolved;
+        // the new run has its own.
+        assert!(ctx.is_cancelled() && done.is_done(), "{what}: old run");
+        assert!(!s.inst.context().is_cancelled(), "{what}: fresh context");
+        assert!(!s.inst.done().is_done(), "{what}: fresh done");
+    } else {
+        let cancelled_now = ctx.is_cancelled();
+        if row.cancels_context {
+            assert!(!ctx_was_cancelled && cancelled_now, "{what}: cancels the context");
+        } else {
+            assert_eq!(cancelled_now, ctx_was_cancelled, "{what}: context unchanged");
+        }
+        let resolved_now = done.is_done();
+        if row.resolves_done {
+            assert!(!done_was_resolved && resolved_now, "{what}: resolves done");
+        } else {
+            assert_eq!(resolved_now, done_was_resolved, "{what}: done unchanged");
+        }
+    }
+
+    if let Some(wait) = wait {
+        assert_eq!(!wait.is_done(), row.waits, "{what}: the call's wait");
+        if row.waits {
+            drop(s.guard.take().expect("a pending wait needs a run"));
+            assert!(wait.is_done(), "{what}: the wait resolves at the exit");
+            assert_eq!(wait.wait_timeout(Duration::from_secs(10)), Ok(()));
+        }
+    }
+}
+
+#[test]
+fn every_transition_row_holds_for_its_kind() {
+    let rows = spec::transitions(&spec::document());
+    for row in &rows {
+        check_row(row);
+    }
+    let kinds = |k: &str| rows.iter().filter(|r| r.kind == k).count();
+    assert!(kinds("One") >= 14 && kinds("Many") >= 27, "spec rows went missing");
+}
+
+#[test]
+fn every_read_row_holds_for_both_kinds() {
+    for read in spec::reads(&spec::document()) {
+        for kind in ["One", "Many"] {
+            if kind == "One" && matches!(read.state.as_str(), "Running+stop" | "Stopped") {
+                continue; // One never reaches these.
+            }
+            let s = setup(kind, &read.state);
+            let what = format!("{kind} {}", read.state);
+            assert_eq!(s.inst.state().to_string(), read.public_state.to_lowercase(), "{what}: state()");
+            assert_eq!(s.inst.context().is_cancelled(), read.context_cancelled, "{what}: context()");
+            assert_eq!(s.inst.done().is_done(), read.done_resolved, "{what}: done()");
+        }
+    }
+}
