@@ -186,7 +186,10 @@ impl Inner {
         match table::cell(self.kind, phase, event) {
             Some(cell) => cell,
             // Table invariant #1: the handles never issue such an event.
-            None => unreachable!("shot: event {event:?} in phase {phase:?} for {:?}", self.kind),
+            None => unreachable!(
+                "shot: event {event:?} in phase {phase:?} for {:?}",
+                self.kind
+            ),
         }
     }
 
@@ -294,7 +297,10 @@ impl Inner {
     fn poll_watch(&self, waker: &Waker) {
         let mut watch = self.watch.lock();
         let ready = match watch.as_mut() {
-            Some(future) => future.as_mut().poll(&mut Context::from_waker(waker)).is_ready(),
+            Some(future) => future
+                .as_mut()
+                .poll(&mut Context::from_waker(waker))
+                .is_ready(),
             None => false,
         };
         let finished = if ready { watch.take() } else { None };
@@ -318,7 +324,11 @@ impl std::task::Wake for ParentWatch {
     }
 
     fn wake_by_ref(self: &WakerArc<Self>) {
-        let cancelled = self.0.parent.as_ref().is_some_and(CancellationToken::is_cancelled);
+        let cancelled = self
+            .0
+            .parent
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled);
         if cancelled {
             self.0.apply(Event::ParentCancel);
         } else {
@@ -340,7 +350,10 @@ impl Handle {
             word: AtomicU64::new(INITIAL),
             kind,
             signal: Signal::new(),
-            slot: Mutex::new(Slot { run: 0, token: None }),
+            slot: Mutex::new(Slot {
+                run: 0,
+                token: None,
+            }),
             parent: parent.cloned(),
             watch: Mutex::new(parent.map(|p| Box::pin(p.clone().cancelled_owned()))),
             handles: AtomicUsize::new(1),

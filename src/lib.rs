@@ -40,7 +40,12 @@
 //! are made, not when their [`Wait`] is awaited. Parent cancellation is
 //! observed eagerly, inside the parent's `cancel()`.
 
-#![deny(missing_docs, missing_debug_implementations, rust_2018_idioms, unreachable_pub)]
+#![deny(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
 #![forbid(unsafe_code)]
 
 mod engine;

@@ -174,7 +174,9 @@ pub(crate) struct Reads {
 // Short names keep the table below one row per line.
 use Event::{Close, Complete, ParentCancel, Start, Stop};
 use Kind::{Many, One};
-use Phase::{CloseRequested as CloseReq, Closed, Created, Running, StopRequested as StopReq, Stopped};
+use Phase::{
+    CloseRequested as CloseReq, Closed, Created, Running, StopRequested as StopReq, Stopped,
+};
 
 /// Flag bits for [`row`], named so the table reads as words.
 const NONE: u8 = 0;
@@ -187,7 +189,14 @@ const NEW_RUN: u8 = 1 << 2;
 /// See [`Cell::waits`].
 const WAITS: u8 = 1 << 3;
 
-const fn row(kind: Kind, phase: Phase, event: Event, next: Phase, outcome: Outcome, flags: u8) -> Row {
+const fn row(
+    kind: Kind,
+    phase: Phase,
+    event: Event,
+    next: Phase,
+    outcome: Outcome,
+    flags: u8,
+) -> Row {
     Row {
         kind,
         phase,

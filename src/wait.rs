@@ -193,14 +193,20 @@ impl Wait {
     /// assert_eq!(many.done().wait_deadline(deadline), Ok(()));
     /// ```
     pub fn wait_deadline(&self, deadline: Instant) -> Result<(), TimedOut> {
-        let Some(inner) = &self.inner else { return Ok(()) };
+        let Some(inner) = &self.inner else {
+            return Ok(());
+        };
         while !inner.run_ended(self.run) {
             let listener = inner.listen();
             if inner.run_ended(self.run) {
                 return Ok(());
             }
             if listener.wait_deadline(deadline).is_none() {
-                return if inner.run_ended(self.run) { Ok(()) } else { Err(TimedOut) };
+                return if inner.run_ended(self.run) {
+                    Ok(())
+                } else {
+                    Err(TimedOut)
+                };
             }
         }
         Ok(())

@@ -114,7 +114,11 @@ fn setup(kind: &str, state: &str) -> Setup {
         _ => panic!("unknown state {state}"),
     }
     assert_eq!(observe(&inst), state, "setup of {kind} {state}");
-    Setup { inst, parent, guard }
+    Setup {
+        inst,
+        parent,
+        guard,
+    }
 }
 
 fn public_state(name: &str) -> State {
@@ -180,9 +184,15 @@ fn check_row(row: &spec::Transition) {
     } else {
         let cancelled_now = ctx.is_cancelled();
         if row.cancels_context {
-            assert!(!ctx_was_cancelled && cancelled_now, "{what}: cancels the context");
+            assert!(
+                !ctx_was_cancelled && cancelled_now,
+                "{what}: cancels the context"
+            );
         } else {
-            assert_eq!(cancelled_now, ctx_was_cancelled, "{what}: context unchanged");
+            assert_eq!(
+                cancelled_now, ctx_was_cancelled,
+                "{what}: context unchanged"
+            );
         }
         let resolved_now = done.is_done();
         if row.resolves_done {
@@ -209,7 +219,10 @@ fn every_transition_row_holds_for_its_kind() {
         check_row(row);
     }
     let kinds = |k: &str| rows.iter().filter(|r| r.kind == k).count();
-    assert!(kinds("One") >= 14 && kinds("Many") >= 27, "spec rows went missing");
+    assert!(
+        kinds("One") >= 14 && kinds("Many") >= 27,
+        "spec rows went missing"
+    );
 }
 
 #[test]
@@ -221,9 +234,21 @@ fn every_read_row_holds_for_both_kinds() {
             }
             let s = setup(kind, &read.state);
             let what = format!("{kind} {}", read.state);
-            assert_eq!(s.inst.state().to_string(), read.public_state.to_lowercase(), "{what}: state()");
-            assert_eq!(s.inst.context().is_cancelled(), read.context_cancelled, "{what}: context()");
-            assert_eq!(s.inst.done().is_done(), read.done_resolved, "{what}: done()");
+            assert_eq!(
+                s.inst.state().to_string(),
+                read.public_state.to_lowercase(),
+                "{what}: state()"
+            );
+            assert_eq!(
+                s.inst.context().is_cancelled(),
+                read.context_cancelled,
+                "{what}: context()"
+            );
+            assert_eq!(
+                s.inst.done().is_done(),
+                read.done_resolved,
+                "{what}: done()"
+            );
         }
     }
 }

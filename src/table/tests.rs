@@ -82,7 +82,11 @@ fn spec_cells(doc: &str) -> Vec<((Kind, Phase, Event), Cell)> {
     spec::transitions(doc)
         .iter()
         .map(|t| {
-            let key = (parse_kind(&t.kind), parse_phase(&t.state), parse_event(&t.event));
+            let key = (
+                parse_kind(&t.kind),
+                parse_phase(&t.state),
+                parse_event(&t.event),
+            );
             let cell = Cell {
                 next: parse_phase(&t.next),
                 outcome: parse_outcome(&t.returns),
@@ -156,7 +160,12 @@ fn disagreements(doc: &str) -> Vec<String> {
         }
     }
     for phase in Phase::ALL {
-        if spec_reads.iter().filter(|r| parse_phase(&r.state) == phase).count() != 1 {
+        if spec_reads
+            .iter()
+            .filter(|r| parse_phase(&r.state) == phase)
+            .count()
+            != 1
+        {
             out.push(format!("reads: {} must be listed once", phase_name(phase)));
         }
     }
@@ -180,7 +189,12 @@ fn spec_check_catches_every_changed_cell() {
     let doc = read("spec/transitions.md");
     let flip = |cell: &str, col: usize| -> String {
         match col {
-            1 | 3 => if cell == "Closed" { "Created" } else { "Closed" }.to_string(),
+            1 | 3 => if cell == "Closed" {
+                "Created"
+            } else {
+                "Closed"
+            }
+            .to_string(),
             2 => if cell == "close" { "stop" } else { "close" }.to_string(),
             4 => if cell == "ok" { "Err(Closed)" } else { "ok" }.to_string(),
             _ => if cell == "yes" { "no" } else { "yes" }.to_string(),
@@ -215,7 +229,9 @@ fn diagram() -> String {
     for phase in Phase::ALL {
         for (_, event) in EVENT_NAMES {
             for kind in [Kind::One, Kind::Many] {
-                let Some(c) = cell(kind, phase, event) else { continue };
+                let Some(c) = cell(kind, phase, event) else {
+                    continue;
+                };
                 if c.next == phase {
                     continue;
                 }
@@ -248,7 +264,12 @@ fn diagram() -> String {
         "stateDiagram-v2\n    state \"Running+stop\" as StopRequested\n    state \"Running+close\" as CloseRequested\n    [*] --> Created\n",
     );
     for ((from, to), labels) in edges {
-        out.push_str(&format!("    {} --> {}: {}\n", id(from), id(to), labels.join(", ")));
+        out.push_str(&format!(
+            "    {} --> {}: {}\n",
+            id(from),
+            id(to),
+            labels.join(", ")
+        ));
     }
     out.push_str("    Closed --> [*]\n");
     out
@@ -268,7 +289,10 @@ fn diagrams_are_generated_from_the_table() {
     let expected = diagram();
     for file in ["spec/transitions.md", "README.md"] {
         let found = mermaid_block(&read(file), file);
-        assert_eq!(found, expected, "the diagram in {file} is not the table's; generated:\n{expected}");
+        assert_eq!(
+            found, expected,
+            "the diagram in {file} is not the table's; generated:\n{expected}"
+        );
     }
 }
 
@@ -291,7 +315,9 @@ fn closed_is_terminal() {
 fn cancel_and_resolve_cells_agree_with_reads() {
     for key in all_keys() {
         let (kind, phase, event) = key;
-        let Some(c) = cell(kind, phase, event) else { continue };
+        let Some(c) = cell(kind, phase, event) else {
+            continue;
+        };
         let (before, after) = (reads(phase), reads(c.next));
         if !c.new_run {
             assert_eq!(
@@ -306,9 +332,16 @@ fn cancel_and_resolve_cells_agree_with_reads() {
             "{key:?}: resolves_done"
         );
         // Only a start from Stopped begins a new run, and it always does.
-        assert_eq!(c.new_run, event == Event::Start && phase == Phase::Stopped, "{key:?}: new_run");
+        assert_eq!(
+            c.new_run,
+            event == Event::Start && phase == Phase::Stopped,
+            "{key:?}: new_run"
+        );
         // The call waits exactly when it is a stop or close that finds a run.
-        let running = matches!(phase, Phase::Running | Phase::StopRequested | Phase::CloseRequested);
+        let running = matches!(
+            phase,
+            Phase::Running | Phase::StopRequested | Phase::CloseRequested
+        );
         assert_eq!(
             c.waits,
             running && matches!(event, Event::Stop | Event::Close),
@@ -323,8 +356,15 @@ fn undefined_cells_are_the_impossible_ones() {
     for (kind, phase, event) in all_keys() {
         let one_never = kind == Kind::One
             && (matches!(phase, Phase::StopRequested | Phase::Stopped) || event == Event::Stop);
-        let not_running = !matches!(phase, Phase::Running | Phase::StopRequested | Phase::CloseRequested);
+        let not_running = !matches!(
+            phase,
+            Phase::Running | Phase::StopRequested | Phase::CloseRequested
+        );
         let impossible = one_never || (event == Event::Complete && not_running);
-        assert_eq!(cell(kind, phase, event).is_none(), impossible, "{kind:?} {phase:?} {event:?}");
+        assert_eq!(
+            cell(kind, phase, event).is_none(),
+            impossible,
+            "{kind:?} {phase:?} {event:?}"
+        );
     }
 }

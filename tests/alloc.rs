@@ -1,0 +1,120 @@
+//! Heap allocations, counted per thread by a counting global allocator:
+//! restarts without `context()` allocate nothing, restarts with it leave no
+//! growth, and polling a wait does not grow any waiter list.
+
+#![cfg(not(loom))]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use shot::{Many, One};
+use tokio_util::sync::CancellationToken;
+
+struct Counting;
+
+thread_local! {
+    /// Allocations made by this thread.
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    /// Bytes this thread holds (allocated minus freed by this thread).
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+}
+
+fn size(layout: Layout) -> i64 {
+    i64::try_from(layout.size()).unwrap()
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.with(|c| c.set(c.get() + 1));
+        LIVE.with(|c| c.set(c.get() + size(layout)));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.with(|c| c.set(c.get() - size(layout)));
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.with(Cell::get)
+}
+
+fn live() -> i64 {
+    LIVE.with(Cell::get)
+}
+
+#[test]
+fn restarts_without_context_allocate_nothing() {
+    let many = Many::with_parent(&CancellationToken::new());
+    drop(many.start().unwrap()); // warm up
+    let before = allocs();
+    for _ in 0..10_000 {
+        drop(many.start().unwrap());
+    }
+    assert_eq!(allocs() - before, 0, "allocations in 10,000 restarts");
+}
+
+#[test]
+fn restarts_with_context_do_not_grow_memory() {
+    let parent = CancellationToken::new();
+    let many = Many::with_parent(&parent);
+    for _ in 0..10 {
+        let guard = many.start().unwrap();
+        let _ = guard.context();
+    }
+    let (live_before, allocs_before) = (live(), allocs());
+    for _ in 0..10_000 {
+        let guard = many.start().unwrap();
+        let ctx = guard.context();
+        drop(guard);
+        assert!(ctx.is_cancelled());
+    }
+    let per_restart = (allocs() - allocs_before) / 10_000;
+    assert!(
+        per_restart <= 2,
+        "{per_restart} allocations per restart (the token's own)"
+    );
+    assert_eq!(live(), live_before, "bytes held grew over 10,000 restarts");
+}
+
+#[test]
+fn one_instances_do_not_leak() {
+    let parent = CancellationToken::new();
+    drop(One::with_parent(&parent)); // warm up
+    let before = live();
+    for _ in 0..1_000 {
+        let one = One::with_parent(&parent);
+        let guard = one.start().unwrap();
+        let _ = one.context();
+        let done = one.done();
+        drop(guard);
+        assert!(done.is_done());
+    }
+    assert_eq!(live(), before, "bytes held grew over 1,000 instances");
+}
+
+#[test]
+fn polling_a_wait_again_allocates_nothing() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let mut fut = pin!(many.done());
+    let mut cx = Context::from_waker(Waker::noop());
+    assert_eq!(fut.as_mut().poll(&mut cx), Poll::Pending); // registers
+    let before = allocs();
+    for _ in 0..10_000 {
+        assert_eq!(fut.as_mut().poll(&mut cx), Poll::Pending);
+    }
+    assert_eq!(
+        allocs() - before,
+        0,
+        "polling allocated (a waiter list grew)"
+    );
+    drop(guard);
+    assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(()));
+}

@@ -1,0 +1,242 @@
+//! `Wait`: from threads, tokio and `futures::executor`; many waiters; bounded
+//! waits; transitions that happen at the call, whatever becomes of the wait.
+
+#![cfg(not(loom))]
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::Duration;
+
+use shot::{Many, One, State, TimedOut};
+use tokio_util::sync::CancellationToken;
+
+/// Generous bound that turns a hang into a failure.
+const BOUND: Duration = Duration::from_secs(20);
+
+#[test]
+fn many_blocked_threads_all_wake_on_completion() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let woken = Arc::new(AtomicUsize::new(0));
+    let waiters: Vec<_> = (0..16)
+        .map(|_| {
+            let done = many.done();
+            let woken = Arc::clone(&woken);
+            thread::spawn(move || {
+                assert_eq!(done.wait_timeout(BOUND), Ok(()));
+                woken.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        woken.load(Ordering::SeqCst),
+        0,
+        "woke before the completion"
+    );
+    drop(guard);
+    for w in waiters {
+        w.join().unwrap();
+    }
+    assert_eq!(woken.load(Ordering::SeqCst), 16);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tokio_tasks_all_wake_on_close() {
+    let one = One::new();
+    let guard = one.start().unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let one = one.clone();
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    one.done().await;
+                } else {
+                    one.close().await;
+                }
+            })
+        })
+        .collect();
+    let ctx = guard.context();
+    tokio::spawn(async move {
+        ctx.cancelled().await;
+        drop(guard);
+    });
+    let _ = one.cancel();
+    for t in tasks {
+        tokio::time::timeout(BOUND, t)
+            .await
+            .expect("a waiter hung")
+            .unwrap();
+    }
+    assert_eq!(one.state(), State::Closed);
+}
+
+#[test]
+fn futures_executor_waits_for_a_stop() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let ctx = guard.context();
+    let worker = thread::spawn(move || {
+        while !ctx.is_cancelled() {
+            thread::yield_now();
+        }
+        drop(guard);
+    });
+    futures::executor::block_on(async {
+        many.stop().unwrap().await;
+    });
+    assert_eq!(many.state(), State::Stopped);
+    worker.join().unwrap();
+}
+
+#[test]
+fn futures_executor_joins_many_waits_on_one_instance() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let waits: Vec<_> = (0..8).map(|_| many.done()).collect();
+    let dropper = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(10));
+        drop(guard);
+    });
+    futures::executor::block_on(futures::future::join_all(waits));
+    dropper.join().unwrap();
+}
+
+#[test]
+fn timed_out_wait_does_not_undo_the_stop() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let wait = many.stop().unwrap();
+    assert_eq!(wait.wait_timeout(Duration::from_millis(5)), Err(TimedOut));
+    // Still stopping: the context is cancelled and a start is refused.
+    assert!(guard.context().is_cancelled());
+    assert_eq!(many.start().unwrap_err(), shot::Error::Running);
+    drop(guard);
+    assert_eq!(wait.wait_timeout(BOUND), Ok(()));
+    assert_eq!(many.state(), State::Stopped);
+}
+
+#[tokio::test]
+async fn a_timeout_firing_on_the_future_does_not_undo_the_close() {
+    let one = One::new();
+    let guard = one.start().unwrap();
+    let r = tokio::time::timeout(Duration::from_millis(5), one.close()).await;
+    assert!(r.is_err(), "the run is still going");
+    assert!(one.start().is_err());
+    assert!(guard.context().is_cancelled());
+    drop(guard);
+    assert_eq!(one.state(), State::Closed);
+}
+
+#[test]
+// The pattern under test: Go users write `_ = m.Close(ctx)`-like code.
+#[allow(clippy::let_underscore_future)]
+fn a_close_never_awaited_still_closes() {
+    let many = Many::new();
+    let _ = many.close();
+    assert_eq!(many.state(), State::Closed);
+    assert!(many.context().is_cancelled());
+
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    drop(many.stop()); // the wait is dropped unpolled
+    assert!(guard.context().is_cancelled());
+    drop(guard);
+    assert_eq!(many.state(), State::Stopped);
+}
+
+#[test]
+fn a_future_dropped_mid_wait_does_not_undo_the_stop() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    {
+        let mut fut = pin!(many.stop().unwrap());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(fut.as_mut().poll(&mut cx), Poll::Pending);
+    }
+    assert!(guard.context().is_cancelled());
+    drop(guard);
+    assert_eq!(many.state(), State::Stopped);
+}
+
+#[test]
+fn repeated_polls_reuse_one_registration() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let mut fut = pin!(many.done());
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..10_000 {
+        assert_eq!(fut.as_mut().poll(&mut cx), Poll::Pending);
+    }
+    drop(guard);
+    assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(()));
+}
+
+#[test]
+fn a_done_waiter_on_a_created_instance_wakes_on_parent_cancellation() {
+    let parent = CancellationToken::new();
+    let one = One::with_parent(&parent);
+    let done = one.done();
+    let waiter = thread::spawn(move || done.wait_timeout(BOUND));
+    thread::sleep(Duration::from_millis(10));
+    parent.cancel();
+    assert_eq!(waiter.join().unwrap(), Ok(()));
+    assert_eq!(one.state(), State::Closed);
+}
+
+#[tokio::test]
+async fn an_async_done_waiter_on_a_created_instance_wakes_on_parent_cancellation() {
+    let parent = CancellationToken::new();
+    let many = Many::with_parent(&parent);
+    let done = many.done();
+    let waiter = tokio::spawn(done);
+    tokio::task::yield_now().await;
+    parent.cancel();
+    tokio::time::timeout(BOUND, waiter)
+        .await
+        .expect("hung")
+        .unwrap();
+}
+
+#[test]
+fn done_taken_before_the_first_start_resolves_at_the_end_of_the_first_run() {
+    let many = Many::new();
+    let done = many.done();
+    let guard = many.start().unwrap();
+    assert!(!done.is_done(), "a start does not resolve done");
+    drop(guard);
+    assert!(done.is_done());
+    let _second = many.start().unwrap();
+    assert!(done.is_done(), "a restart does not unresolve the old done");
+    assert!(!many.done().is_done());
+}
+
+#[test]
+fn clones_of_a_wait_wait_for_the_same_run() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let done = many.done();
+    let copy = done.clone();
+    drop(guard);
+    assert!(done.is_done() && copy.is_done());
+    copy.wait();
+    let debug = format!("{done:?}");
+    assert!(debug.contains("done: true"), "{debug}");
+}
+
+#[test]
+fn wait_deadline_in_the_past_reports_a_timeout_only_if_pending() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let past = std::time::Instant::now();
+    assert_eq!(many.done().wait_deadline(past), Err(TimedOut));
+    drop(guard);
+    assert_eq!(many.done().wait_deadline(past), Ok(()));
+    // A timeout too large for `Instant` means no deadline.
+    assert_eq!(many.done().wait_timeout(Duration::MAX), Ok(()));
+}
