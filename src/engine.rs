@@ -346,6 +346,17 @@ pub(crate) struct Handle {
 
 impl Handle {
     pub(crate) fn new(kind: Kind, parent: Option<&CancellationToken>) -> Handle {
+        let handle = Handle::unwatched(kind, parent);
+        handle.watch_parent();
+        handle
+    }
+
+    /// A new instance whose contexts are children of `parent` but which does
+    /// not yet react to the parent's cancellation: [`Handle::watch_parent`]
+    /// arms that. `G` uses the gap to start its run first, so that a task
+    /// given an already cancelled parent still runs (with a cancelled
+    /// context) instead of being refused.
+    pub(crate) fn unwatched(kind: Kind, parent: Option<&CancellationToken>) -> Handle {
         let inner = Arc::new(Inner {
             word: AtomicU64::new(INITIAL),
             kind,
@@ -358,11 +369,16 @@ impl Handle {
             watch: Mutex::new(parent.map(|p| Box::pin(p.clone().cancelled_owned()))),
             handles: AtomicUsize::new(1),
         });
-        if inner.parent.is_some() {
-            let waker = Waker::from(WakerArc::new(ParentWatch(Arc::clone(&inner))));
-            inner.poll_watch(&waker);
-        }
         Handle { inner }
+    }
+
+    /// Arms the parent watch: from now on the parent's cancellation applies
+    /// `ParentCancel`; if the parent is already cancelled, it is applied now.
+    pub(crate) fn watch_parent(&self) {
+        if self.inner.parent.is_some() {
+            let waker = Waker::from(WakerArc::new(ParentWatch(Arc::clone(&self.inner))));
+            self.inner.poll_watch(&waker);
+        }
     }
 
     pub(crate) fn state(&self) -> State {

@@ -49,13 +49,26 @@
 #![forbid(unsafe_code)]
 
 mod engine;
+#[cfg(feature = "tokio")]
+mod go;
+#[cfg(feature = "tokio")]
+mod group;
 mod guard;
 mod many;
 mod one;
+#[cfg(feature = "tokio")]
+mod panic;
 mod state;
 mod sync;
 mod table;
 mod wait;
+
+#[cfg(feature = "tokio")]
+pub use go::{go, go_ctx, go_on, G};
+#[cfg(feature = "tokio")]
+pub use group::{BoxError, Group, GroupError, GroupWait};
+#[cfg(feature = "tokio")]
+pub use panic::{Panic, TaskError};
 
 pub use guard::Guard;
 pub use many::Many;

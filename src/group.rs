@@ -1,0 +1,623 @@
+//! [`Group`]: tasks sharing one context, waited for together, with errors
+//! and panics reported and a close that atomically refuses new tasks.
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+use std::error::Error as StdError;
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::go::current_runtime;
+use crate::panic::Panic;
+use crate::sync::{Arc, Mutex, WakerArc};
+use crate::{Error, TimedOut};
+
+/// The boxed error type of [`Group::try_go`] tasks.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A group of tokio tasks sharing one context (Go's `Group`, plus an
+/// error-group mode like Go's `errgroup`).
+///
+/// * [`go`](Group::go) spawns `f(ctx)` with the group's context;
+///   [`try_go`](Group::try_go) spawns a task returning `Result`: its first
+///   error cancels the context and is reported by `wait`/`close`.
+/// * A panic in any task is caught, cancels the context, and is reported by
+///   `wait`/`close` with its payload.
+/// * [`wait`](Group::wait) waits for every task started so far (any number
+///   of times, from any number of waiters); [`close`](Group::close) refuses
+///   new tasks (atomically: no task can start after a close has begun and be
+///   missed by its wait), cancels the context and waits.
+///
+/// `Group` is a cheap handle; clones share the group. Dropping it does not
+/// cancel the tasks. Compare [`go`](crate::go) for a single task whose value
+/// you want back.
+///
+/// # Examples
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use shot::Group;
+///
+/// let group = Group::new();
+/// for i in 0..3 {
+///     group.go(move |ctx| async move {
+///         ctx.cancelled().await; // a worker that runs until shutdown
+///         let _ = i;
+///     }).unwrap();
+/// }
+/// group.try_go(|_ctx| async { Err::<(), _>("upstream unreachable") }).unwrap();
+/// // The failure cancels the shared context; the workers exit; wait reports it.
+/// let report = group.wait().await.unwrap_err();
+/// assert_eq!(report.error().unwrap().to_string(), "upstream unreachable");
+/// assert!(group.go(|_| async {}).is_ok(), "wait does not close the group");
+/// group.close().await.unwrap_err();
+/// assert_eq!(group.go(|_| async {}).unwrap_err(), shot::Error::Closed);
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Group {
+    inner: Arc<GroupInner>,
+}
+
+struct GroupInner {
+    ctx: CancellationToken,
+    /// Kept closed from birth: its `wait` then means "until no task is
+    /// tracked", a wait group that can be waited on any number of times.
+    tracker: TaskTracker,
+    state: Mutex<GroupState>,
+}
+
+#[derive(Default)]
+struct GroupState {
+    /// Set by `close`; read by `go` under the same lock (see `Group::spawn`).
+    closed: bool,
+    error: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+    panics: Vec<Panic>,
+    aborted: usize,
+}
+
+impl GroupInner {
+    fn failed(&self, error: BoxError) {
+        {
+            let mut state = self.state.lock();
+            if state.error.is_none() {
+                state.error = Some(Arc::from(error));
+            }
+        }
+        self.ctx.cancel();
+    }
+
+    fn panicked(&self, panic: Panic) {
+        self.state.lock().panics.push(panic);
+        self.ctx.cancel();
+    }
+
+    fn report(&self) -> Result<(), GroupError> {
+        let state = self.state.lock();
+        if state.error.is_none() && state.panics.is_empty() && state.aborted == 0 {
+            Ok(())
+        } else {
+            Err(GroupError {
+                error: state.error.clone(),
+                panics: state.panics.clone(),
+                aborted: state.aborted,
+            })
+        }
+    }
+}
+
+/// Owned by a task: reports it as aborted if the task is dropped before it
+/// finishes (its runtime shut down), so no task vanishes unreported.
+struct TaskEnd {
+    inner: Arc<GroupInner>,
+    finished: bool,
+}
+
+impl Drop for TaskEnd {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.inner.state.lock().aborted += 1;
+            self.inner.ctx.cancel();
+        }
+    }
+}
+
+impl Group {
+    /// A group with a root context.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let group = shot::Group::new();
+    /// assert!(!group.context().is_cancelled());
+    /// ```
+    #[must_use]
+    pub fn new() -> Group {
+        Group::from_token(CancellationToken::new())
+    }
+
+    /// A group whose context is a child of `parent` (Go's `NewGroup(ctx)`):
+    /// cancelling `parent` cancels the group's tasks. Pass another group's
+    /// [`context`](Group::context) to nest groups.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let outer = shot::Group::new();
+    /// let inner = shot::Group::with_parent(&outer.context());
+    /// outer.cancel();
+    /// assert!(inner.context().is_cancelled());
+    /// ```
+    #[must_use]
+    pub fn with_parent(parent: &CancellationToken) -> Group {
+        Group::from_token(parent.child_token())
+    }
+
+    fn from_token(ctx: CancellationToken) -> Group {
+        let tracker = TaskTracker::new();
+        tracker.close();
+        Group {
+            inner: Arc::new(GroupInner {
+                ctx,
+                tracker,
+                state: Mutex::new(GroupState::default()),
+            }),
+        }
+    }
+
+    /// The group's context, shared by all its tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let group = shot::Group::new();
+    /// let ctx = group.context();
+    /// group.cancel();
+    /// assert!(ctx.is_cancelled());
+    /// ```
+    #[must_use]
+    pub fn context(&self) -> CancellationToken {
+        self.inner.ctx.clone()
+    }
+
+    /// Spawns `f(ctx)` on the current tokio runtime (Go's `Group.Go`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] once [`close`](Group::close) has been called; the
+    /// task is not started.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, with the message "shot::Group::go must be
+    /// called from within a tokio runtime (...)".
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let group = shot::Group::new();
+    /// group.go(|_ctx| async { /* work */ }).unwrap();
+    /// group.wait().await.unwrap();
+    /// # });
+    /// ```
+    pub fn go<F, Fut>(&self, f: F) -> Result<(), Error>
+    where
+        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn("shot::Group::go", move |ctx| async move {
+            f(ctx).await;
+            Ok(())
+        })
+    }
+
+    /// Spawns `f(ctx)`, a task returning `Result` (Go's `errgroup.Go`): the
+    /// first error cancels the group's context and is reported by
+    /// [`wait`](Group::wait) and [`close`](Group::close).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Closed`] once the group is closed.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, as [`go`](Group::go).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let group = shot::Group::new();
+    /// group.try_go(|_| async { "x".parse::<u8>().map(drop) }).unwrap();
+    /// let report = group.wait().await.unwrap_err();
+    /// assert!(report.error().is_some());
+    /// assert!(group.context().is_cancelled());
+    /// # });
+    /// ```
+    pub fn try_go<F, Fut, E>(&self, f: F) -> Result<(), Error>
+    where
+        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        self.spawn("shot::Group::try_go", move |ctx| async move {
+            f(ctx).await.map_err(Into::into)
+        })
+    }
+
+    fn spawn<F, Fut>(&self, caller: &str, f: F) -> Result<(), Error>
+    where
+        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+    {
+        let runtime = current_runtime(caller);
+        // The check and the registration happen under the lock `close` takes
+        // to set `closed`: a task either registers before the close (and its
+        // wait counts it) or sees `closed` and is refused. No task can slip
+        // in after the close began (the race of tokio issue 6759).
+        let token = {
+            let state = self.inner.state.lock();
+            if state.closed {
+                return Err(Error::Closed);
+            }
+            self.inner.tracker.token()
+        };
+        let ctx = self.inner.ctx.clone();
+        let mut end = TaskEnd {
+            inner: Arc::clone(&self.inner),
+            finished: false,
+        };
+        runtime.spawn(async move {
+            let result = AssertUnwindSafe(async move { f(ctx).await })
+                .catch_unwind()
+                .await;
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => end.inner.failed(error),
+                Err(payload) => end.inner.panicked(Panic::new(payload)),
+            }
+            end.finished = true;
+            // Recorded before the tracker token goes: a waiter that sees the
+            // group empty sees this task's outcome.
+            drop(end);
+            drop(token);
+        });
+        Ok(())
+    }
+
+    /// Cancels the group's context without waiting (Go's `Cancel`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let group = shot::Group::new();
+    /// group.cancel();
+    /// assert!(group.context().is_cancelled());
+    /// ```
+    pub fn cancel(&self) {
+        self.inner.ctx.cancel();
+    }
+
+    /// Closes the group at the call (further `go` calls are refused), cancels
+    /// its context, and returns a [`GroupWait`] for every task (Go's `Close`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let group = shot::Group::new();
+    /// group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
+    /// group.close().await.unwrap();
+    /// assert!(group.is_closed());
+    /// # });
+    /// ```
+    pub fn close(&self) -> GroupWait {
+        self.inner.state.lock().closed = true;
+        self.inner.ctx.cancel();
+        self.wait()
+    }
+
+    /// Whether [`close`](Group::close) has been called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let group = shot::Group::new();
+    /// assert!(!group.is_closed());
+    /// drop(group.close());
+    /// assert!(group.is_closed());
+    /// ```
+    #[must_use]
+    pub fn is_closed(&self) -> bool {
+        self.inner.state.lock().closed
+    }
+
+    /// The number of tasks that have not finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// assert_eq!(shot::Group::new().len(), 0);
+    /// ```
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.inner.tracker.len()
+    }
+
+    /// Whether every task has finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// assert!(shot::Group::new().is_empty());
+    /// ```
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.inner.tracker.is_empty()
+    }
+
+    /// A [`GroupWait`] for every task started so far (and any started while
+    /// waiting), then the group's report (Go's `Wait`). Does not close.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let group = shot::Group::new();
+    /// group.go(|_| async {}).unwrap();
+    /// let (a, b) = tokio::join!(group.wait(), group.wait());
+    /// assert!(a.is_ok() && b.is_ok());
+    /// # });
+    /// ```
+    pub fn wait(&self) -> GroupWait {
+        let inner = Arc::clone(&self.inner);
+        GroupWait {
+            future: Box::pin(async move {
+                inner.tracker.wait().await;
+                inner.report()
+            }),
+        }
+    }
+}
+
+impl Default for Group {
+    /// Same as [`Group::new`].
+    fn default() -> Self {
+        Group::new()
+    }
+}
+
+impl fmt::Debug for Group {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Group")
+            .field("tasks", &self.len())
+            .field("cancelled", &self.inner.ctx.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Group::wait`] and [`Group::close`] return: a `Future` (any
+/// executor) that resolves when the group has no task left, with the group's
+/// report; also [`wait`](GroupWait::wait) and
+/// [`wait_timeout`](GroupWait::wait_timeout) for threads.
+///
+/// # Examples
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// let runtime = tokio::runtime::Runtime::new().unwrap();
+/// let group = runtime.block_on(async {
+///     let group = shot::Group::new();
+///     group.go(|_| async {}).unwrap();
+///     group
+/// });
+/// group.wait().wait().unwrap(); // from a plain thread
+/// ```
+#[must_use = "a GroupWait does nothing unless awaited or waited on"]
+pub struct GroupWait {
+    future: Pin<Box<dyn Future<Output = Result<(), GroupError>> + Send>>,
+}
+
+impl GroupWait {
+    /// Blocks the thread until the group has no task left.
+    ///
+    /// # Errors
+    ///
+    /// The group's [`GroupError`] if any task failed, panicked or was aborted.
+    ///
+    /// # Examples
+    ///
+    /// See [`GroupWait`].
+    pub fn wait(self) -> Result<(), GroupError> {
+        match self.wait_until(None) {
+            Ok(report) => report,
+            Err(TimedOut) => unreachable!("shot: a wait without a deadline timed out"),
+        }
+    }
+
+    /// Blocks the thread until the group has no task left, or `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// `Err(TimedOut)` if tasks remain at the deadline; otherwise the
+    /// report, as [`wait`](GroupWait::wait).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let runtime = tokio::runtime::Runtime::new().unwrap();
+    /// let group = shot::Group::new();
+    /// let _enter = runtime.enter();
+    /// group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
+    /// let wait = group.wait();
+    /// assert!(wait.wait_timeout(std::time::Duration::from_millis(10)).is_err());
+    /// ```
+    pub fn wait_timeout(self, timeout: Duration) -> Result<Result<(), GroupError>, TimedOut> {
+        self.wait_until(Instant::now().checked_add(timeout))
+    }
+
+    fn wait_until(mut self, deadline: Option<Instant>) -> Result<Result<(), GroupError>, TimedOut> {
+        let thread = std::thread::current();
+        let waker = Waker::from(WakerArc::new(ThreadWaker(thread)));
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            if let Poll::Ready(report) = self.future.as_mut().poll(&mut cx) {
+                return Ok(report);
+            }
+            match deadline {
+                None => std::thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(TimedOut);
+                    }
+                    std::thread::park_timeout(deadline - now);
+                }
+            }
+        }
+    }
+}
+
+/// Unparks the waiting thread.
+struct ThreadWaker(std::thread::Thread);
+
+impl std::task::Wake for ThreadWaker {
+    fn wake(self: WakerArc<Self>) {
+        self.0.unpark();
+    }
+}
+
+impl Future for GroupWait {
+    type Output = Result<(), GroupError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.future.as_mut().poll(cx)
+    }
+}
+
+impl fmt::Debug for GroupWait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupWait").finish_non_exhaustive()
+    }
+}
+
+/// What went wrong in a [`Group`]: the first error of a
+/// [`try_go`](Group::try_go) task, every panic (with payloads), and how many
+/// tasks were dropped unfinished by a runtime shutting down.
+///
+/// # Examples
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let group = shot::Group::new();
+/// group.go(|_| async { panic!("worker 3 crashed") }).unwrap();
+/// let report = group.wait().await.unwrap_err();
+/// assert_eq!(report.panics()[0].message(), Some("worker 3 crashed"));
+/// assert_eq!(report.to_string(), "1 task panicked: worker 3 crashed");
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct GroupError {
+    error: Option<Arc<dyn StdError + Send + Sync + 'static>>,
+    panics: Vec<Panic>,
+    aborted: usize,
+}
+
+impl GroupError {
+    /// The first error returned by a [`try_go`](Group::try_go) task.
+    ///
+    /// # Examples
+    ///
+    /// See [`Group::try_go`].
+    #[must_use]
+    pub fn error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        self.error.as_deref()
+    }
+
+    /// Every panic caught in the group's tasks, in the order they happened.
+    ///
+    /// # Examples
+    ///
+    /// See [`GroupError`].
+    #[must_use]
+    pub fn panics(&self) -> &[Panic] {
+        &self.panics
+    }
+
+    /// How many tasks were dropped before finishing (runtime shutdown).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let runtime = tokio::runtime::Runtime::new().unwrap();
+    /// let group = shot::Group::new();
+    /// runtime.block_on(async {
+    ///     group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
+    /// });
+    /// drop(runtime); // the task is dropped unfinished
+    /// assert_eq!(group.wait().wait().unwrap_err().aborted(), 1);
+    /// ```
+    #[must_use]
+    pub fn aborted(&self) -> usize {
+        self.aborted
+    }
+}
+
+impl fmt::Debug for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupError")
+            .field("error", &self.error)
+            .field("panics", &self.panics)
+            .field("aborted", &self.aborted)
+            .finish()
+    }
+}
+
+impl fmt::Display for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(e) = &self.error {
+            parts.push(e.to_string());
+        }
+        match self.panics.as_slice() {
+            [] => {}
+            [one] => parts.push(format!("1 task panicked: {}", one.message().unwrap_or("(non-string payload)"))),
+            many => parts.push(format!("{} tasks panicked", many.len())),
+        }
+        if self.aborted > 0 {
+            parts.push(format!("{} task(s) dropped unfinished", self.aborted));
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl StdError for GroupError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.error {
+            Some(e) => Some(&**e as &(dyn StdError + 'static)),
+            None => self.panics.first().map(|p| p as &(dyn StdError + 'static)),
+        }
+    }
+}

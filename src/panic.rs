@@ -1,0 +1,201 @@
+//! [`Panic`] and [`TaskError`]: how G and Group report what went wrong in a
+//! task, so that no error or panic is lost.
+
+use core::fmt;
+use std::any::Any;
+use std::error::Error as StdError;
+
+use crate::sync::{Arc, Mutex};
+
+/// A panic caught in a task, with its payload.
+///
+/// Cloning shares the record: the message stays readable from every clone,
+/// the payload can be taken once (to inspect it or to resume the panic).
+///
+/// # Examples
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let g = shot::go(|_ctx| async { if true { panic!("boom") } Ok::<(), std::io::Error>(()) });
+/// g.done().await;
+/// let Some(shot::TaskError::Panicked(panic)) = g.err() else { unreachable!() };
+/// assert_eq!(panic.message(), Some("boom"));
+/// assert!(panic.take_payload().is_some());
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Panic {
+    inner: Arc<PanicInner>,
+}
+
+struct PanicInner {
+    message: Option<String>,
+    payload: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl Panic {
+    pub(crate) fn new(payload: Box<dyn Any + Send>) -> Panic {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some((*s).to_string())
+        } else {
+            payload.downcast_ref::<String>().cloned()
+        };
+        Panic {
+            inner: Arc::new(PanicInner {
+                message,
+                payload: Mutex::new(Some(payload)),
+            }),
+        }
+    }
+
+    /// The panic message, if the payload was a string (as with `panic!("...")`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let g = shot::go(|_| async { panic!("at the disco") });
+    /// g.done().await;
+    /// # let _: &shot::G<(), std::io::Error> = &g;
+    /// let Some(shot::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// assert_eq!(p.message(), Some("at the disco"));
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn message(&self) -> Option<&str> {
+        self.inner.message.as_deref()
+    }
+
+    /// Takes the original payload, once; `None` if a clone took it already.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let g = shot::go(|_| async { std::panic::panic_any(42_u32) });
+    /// g.done().await;
+    /// # let _: &shot::G<(), std::io::Error> = &g;
+    /// let Some(shot::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// let payload = p.take_payload().unwrap();
+    /// assert_eq!(payload.downcast_ref::<u32>(), Some(&42));
+    /// assert!(p.take_payload().is_none());
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn take_payload(&self) -> Option<Box<dyn Any + Send>> {
+        self.inner.payload.lock().take()
+    }
+
+    /// Resumes the panic on this thread, with the original payload if it is
+    /// still here (else with the message).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let g = shot::go(|_| async { panic!("again") });
+    /// g.done().await;
+    /// # let _: &shot::G<(), std::io::Error> = &g;
+    /// let Some(shot::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// let resumed = std::panic::catch_unwind(|| p.resume());
+    /// assert!(resumed.is_err());
+    /// # });
+    /// ```
+    pub fn resume(self) -> ! {
+        let payload = self.take_payload().unwrap_or_else(|| {
+            Box::new(self.inner.message.clone().unwrap_or_else(|| "panic".to_string()))
+        });
+        std::panic::resume_unwind(payload)
+    }
+}
+
+impl fmt::Debug for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Panic")
+            .field("message", &self.message())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.message() {
+            Some(m) => write!(f, "task panicked: {m}"),
+            None => f.write_str("task panicked (non-string payload)"),
+        }
+    }
+}
+
+impl StdError for Panic {}
+
+/// Why a task spawned with [`go`](crate::go) did not succeed.
+///
+/// `Clone` without requiring `E: Clone`: the error is shared behind an
+/// `Arc` (as Go shares its `error` values), so [`G::err`](crate::G::err) can
+/// be asked any number of times.
+///
+/// # Examples
+///
+/// ```
+/// # if shot::__LOOM { return; }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let g = shot::go(|_| async { Err::<(), _>("no route to host") });
+/// g.done().await;
+/// match g.err() {
+///     Some(shot::TaskError::Failed(e)) => assert_eq!(*e, "no route to host"),
+///     other => panic!("{other:?}"),
+/// }
+/// # });
+/// ```
+pub enum TaskError<E> {
+    /// The task returned `Err`.
+    Failed(Arc<E>),
+    /// The task panicked.
+    Panicked(Panic),
+    /// The task was dropped before it finished: its runtime shut down.
+    Aborted,
+}
+
+impl<E> Clone for TaskError<E> {
+    fn clone(&self) -> Self {
+        match self {
+            TaskError::Failed(e) => TaskError::Failed(Arc::clone(e)),
+            TaskError::Panicked(p) => TaskError::Panicked(p.clone()),
+            TaskError::Aborted => TaskError::Aborted,
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for TaskError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Failed(e) => f.debug_tuple("Failed").field(e).finish(),
+            TaskError::Panicked(p) => f.debug_tuple("Panicked").field(p).finish(),
+            TaskError::Aborted => f.write_str("Aborted"),
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for TaskError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Failed(e) => write!(f, "task failed: {e}"),
+            TaskError::Panicked(p) => fmt::Display::fmt(p, f),
+            TaskError::Aborted => f.write_str("task dropped before it finished (runtime shut down)"),
+        }
+    }
+}
+
+impl<E: StdError + 'static> StdError for TaskError<E> {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            TaskError::Failed(e) => Some(&**e),
+            TaskError::Panicked(p) => Some(p),
+            TaskError::Aborted => None,
+        }
+    }
+}
