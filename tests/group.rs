@@ -1,0 +1,313 @@
+//! `Group`: shared context, waits, atomic close, errors and panics reported.
+
+#![cfg(all(not(loom), feature = "tokio"))]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use shot::{Error, Group};
+use tokio_util::sync::CancellationToken;
+
+const BOUND: Duration = Duration::from_secs(20);
+
+#[tokio::test]
+async fn wait_returns_after_every_task_started_so_far() {
+    let group = Group::new();
+    let finished = Arc::new(AtomicUsize::new(0));
+    for i in 0..1_000_u64 {
+        let finished = Arc::clone(&finished);
+        group
+            .go(move |_| async move {
+                tokio::time::sleep(Duration::from_micros(i % 7)).await;
+                finished.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    }
+    tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(finished.load(Ordering::SeqCst), 1_000);
+    assert!(group.is_empty() && group.len() == 0);
+    assert!(!group.context().is_cancelled(), "wait does not cancel");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_waiters_at_once_and_many_times() {
+    let group = Group::new();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    group
+        .go(|_| async move {
+            let _ = rx.await;
+        })
+        .unwrap();
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            let group = group.clone();
+            tokio::spawn(async move { group.wait().await })
+        })
+        .collect();
+    let blocking = {
+        let group = group.clone();
+        std::thread::spawn(move || group.wait().wait_timeout(BOUND))
+    };
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(
+        waiters.iter().all(|w| !w.is_finished()),
+        "a waiter returned early"
+    );
+    tx.send(()).unwrap();
+    for w in waiters {
+        tokio::time::timeout(BOUND, w)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+    assert!(matches!(blocking.join().unwrap(), Ok(Ok(()))));
+    // And again: the group is reusable until closed.
+    group.go(|_| async {}).unwrap();
+    group.wait().await.unwrap();
+}
+
+#[tokio::test]
+async fn go_after_close_is_refused() {
+    let group = Group::new();
+    group
+        .go(|ctx| async move { ctx.cancelled().await })
+        .unwrap();
+    let wait = group.close();
+    assert!(group.is_closed() && group.context().is_cancelled());
+    assert_eq!(group.go(|_| async {}).unwrap_err(), Error::Closed);
+    assert_eq!(
+        group
+            .try_go(|_| async { Ok::<(), std::io::Error>(()) })
+            .unwrap_err(),
+        Error::Closed
+    );
+    tokio::time::timeout(BOUND, wait).await.unwrap().unwrap();
+}
+
+/// No task may start after a close has begun and be missed by its wait: every
+/// accepted task has finished when the close's wait returns.
+#[test]
+fn close_racing_go_never_misses_an_accepted_task() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _enter = runtime.enter();
+    for _ in 0..300 {
+        let group = Group::new();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let finished = Arc::new(AtomicUsize::new(0));
+        let mut finished_at_close = 0;
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                let (group, accepted, finished) =
+                    (group.clone(), Arc::clone(&accepted), Arc::clone(&finished));
+                let handle = runtime.handle().clone();
+                s.spawn(move || {
+                    let _enter = handle.enter();
+                    for _ in 0..50 {
+                        let finished = Arc::clone(&finished);
+                        let ok = group.go(move |_| async move {
+                            tokio::task::yield_now().await;
+                            finished.fetch_add(1, Ordering::SeqCst);
+                        });
+                        match ok {
+                            Ok(()) => {
+                                accepted.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Err(Error::Closed) => break,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                });
+            }
+            let closer = s.spawn(|| {
+                std::thread::yield_now();
+                group
+                    .close()
+                    .wait_timeout(BOUND)
+                    .expect("close hung")
+                    .unwrap();
+                finished.load(Ordering::SeqCst)
+            });
+            finished_at_close = closer.join().unwrap();
+        });
+        // Every task ever accepted had finished when close's wait returned.
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            finished_at_close,
+            "a task outlived close()"
+        );
+        assert_eq!(finished.load(Ordering::SeqCst), finished_at_close);
+    }
+}
+
+#[tokio::test]
+async fn a_panic_is_reported_with_its_payload_and_cancels_the_context() {
+    let group = Group::new();
+    let saw_cancel = Arc::new(AtomicUsize::new(0));
+    for _ in 0..3 {
+        let saw = Arc::clone(&saw_cancel);
+        group
+            .go(move |ctx| async move {
+                ctx.cancelled().await;
+                saw.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    }
+    group
+        .go(|_| async { std::panic::panic_any(7_i32) })
+        .unwrap();
+    let report = tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        saw_cancel.load(Ordering::SeqCst),
+        3,
+        "the panic cancelled the others"
+    );
+    assert_eq!(report.panics().len(), 1);
+    let payload = report.panics()[0].take_payload().unwrap();
+    assert_eq!(payload.downcast_ref::<i32>(), Some(&7));
+    assert!(report.error().is_none());
+    assert_eq!(report.to_string(), "1 task panicked: (non-string payload)");
+    // Sticky: a later wait reports it again.
+    assert_eq!(group.wait().await.unwrap_err().panics().len(), 1);
+}
+
+#[tokio::test]
+async fn the_first_error_wins_cancels_and_is_returned() {
+    let group = Group::new();
+    group.try_go(|_| async { Err::<(), _>("first") }).unwrap();
+    group.wait().await.unwrap_err();
+    group
+        .try_go(|_| async { Err::<(), _>(std::io::Error::other("second")) })
+        .unwrap();
+    let report = group.close().await.unwrap_err();
+    assert_eq!(report.error().unwrap().to_string(), "first");
+    assert!(group.context().is_cancelled());
+    assert_eq!(report.to_string(), "first");
+    assert!(std::error::Error::source(&report).is_some());
+}
+
+#[tokio::test]
+async fn successful_try_go_tasks_report_nothing() {
+    let group = Group::new();
+    for _ in 0..10 {
+        group
+            .try_go(|_| async { Ok::<(), std::io::Error>(()) })
+            .unwrap();
+    }
+    group.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn cancelling_a_parent_cancels_nested_groups_and_their_tasks() {
+    let root = CancellationToken::new();
+    let outer = Group::with_parent(&root);
+    let inner = Group::with_parent(&outer.context());
+    let stopped = Arc::new(AtomicUsize::new(0));
+    for group in [&outer, &inner] {
+        let stopped = Arc::clone(&stopped);
+        group
+            .go(move |ctx| async move {
+                ctx.cancelled().await;
+                stopped.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    }
+    root.cancel();
+    tokio::time::timeout(BOUND, inner.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(BOUND, outer.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stopped.load(Ordering::SeqCst), 2);
+    // Cancelling the outer group alone also reaches the inner one.
+    let outer = Group::new();
+    let inner = Group::with_parent(&outer.context());
+    outer.cancel();
+    assert!(inner.context().is_cancelled());
+}
+
+#[tokio::test]
+async fn no_task_outlives_close() {
+    let group = Group::new();
+    let running = Arc::new(AtomicUsize::new(0));
+    for _ in 0..20 {
+        let running = Arc::clone(&running);
+        running.fetch_add(1, Ordering::SeqCst);
+        group
+            .go(move |ctx| async move {
+                ctx.cancelled().await;
+                // Slow shutdown: close must still wait for it.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                running.fetch_sub(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    }
+    tokio::time::timeout(BOUND, group.close())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(running.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn a_runtime_shutdown_is_reported_as_aborted_tasks() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let group = Group::new();
+    runtime.block_on(async {
+        for _ in 0..3 {
+            group
+                .go(|ctx| async move { ctx.cancelled().await })
+                .unwrap();
+        }
+    });
+    drop(runtime);
+    let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
+    assert_eq!(report.aborted(), 3);
+    assert!(report.to_string().contains("3 task(s) dropped unfinished"));
+}
+
+#[test]
+fn go_outside_a_runtime_panics_naming_the_cause() {
+    let group = Group::new();
+    let caught = std::panic::catch_unwind(|| group.go(|_| async {}));
+    let payload = caught.expect_err("must panic");
+    let message = payload.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("shot::Group::go must be called from within a tokio runtime"),
+        "{message}"
+    );
+    // The refused task left nothing behind.
+    assert!(group.is_empty());
+}
+
+#[test]
+fn a_blocking_wait_times_out_without_changing_the_group() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _enter = runtime.enter();
+    let group = Group::new();
+    group
+        .go(|ctx| async move { ctx.cancelled().await })
+        .unwrap();
+    assert!(group
+        .wait()
+        .wait_timeout(Duration::from_millis(10))
+        .is_err());
+    assert!(!group.is_closed() && group.len() == 1);
+    group.cancel();
+    assert!(matches!(group.wait().wait_timeout(BOUND), Ok(Ok(()))));
+    assert!(format!("{group:?}").starts_with("Group"));
+}
