@@ -603,7 +603,10 @@ impl fmt::Display for GroupError {
         }
         match self.panics.as_slice() {
             [] => {}
-            [one] => parts.push(format!("1 task panicked: {}", one.message().unwrap_or("(non-string payload)"))),
+            [one] => parts.push(format!(
+                "1 task panicked: {}",
+                one.message().unwrap_or("(non-string payload)")
+            )),
             many => parts.push(format!("{} tasks panicked", many.len())),
         }
         if self.aborted > 0 {

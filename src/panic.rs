@@ -107,7 +107,12 @@ impl Panic {
     /// ```
     pub fn resume(self) -> ! {
         let payload = self.take_payload().unwrap_or_else(|| {
-            Box::new(self.inner.message.clone().unwrap_or_else(|| "panic".to_string()))
+            Box::new(
+                self.inner
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "panic".to_string()),
+            )
         });
         std::panic::resume_unwind(payload)
     }
@@ -185,7 +190,9 @@ impl<E: fmt::Display> fmt::Display for TaskError<E> {
         match self {
             TaskError::Failed(e) => write!(f, "task failed: {e}"),
             TaskError::Panicked(p) => fmt::Display::fmt(p, f),
-            TaskError::Aborted => f.write_str("task dropped before it finished (runtime shut down)"),
+            TaskError::Aborted => {
+                f.write_str("task dropped before it finished (runtime shut down)")
+            }
         }
     }
 }

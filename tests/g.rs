@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 const BOUND: Duration = Duration::from_secs(20);
 
 async fn finish<T, E>(g: &G<T, E>) {
-    tokio::time::timeout(BOUND, g.done()).await.expect("the task hung");
+    tokio::time::timeout(BOUND, g.done())
+        .await
+        .expect("the task hung");
 }
 
 #[tokio::test]
@@ -35,7 +37,10 @@ async fn an_error_is_reported_by_err_and_take() {
         other => panic!("expected the error, got {other:?}"),
     }
     assert!(matches!(g.take(), Some(Err(TaskError::Failed(_)))));
-    assert!(matches!(g.err(), Some(TaskError::Failed(_))), "err stays readable");
+    assert!(
+        matches!(g.err(), Some(TaskError::Failed(_))),
+        "err stays readable"
+    );
 }
 
 #[tokio::test]
@@ -85,7 +90,10 @@ async fn close_cancels_at_the_call_and_waits_for_the_exit() {
     let wait = g.close();
     assert!(ctx.is_cancelled(), "cancelled at the call");
     tokio::time::timeout(BOUND, wait).await.unwrap();
-    assert!(exited.load(Ordering::SeqCst), "close returned before the exit");
+    assert!(
+        exited.load(Ordering::SeqCst),
+        "close returned before the exit"
+    );
 }
 
 #[test]
@@ -94,7 +102,9 @@ fn go_outside_a_runtime_panics_naming_the_cause() {
         let _g = go(|_| async { Ok::<(), ()>(()) });
     });
     let payload = caught.expect_err("go outside a runtime must panic");
-    let message = payload.downcast_ref::<String>().expect("a formatted message");
+    let message = payload
+        .downcast_ref::<String>()
+        .expect("a formatted message");
     assert!(
         message.contains("shot::go must be called from within a tokio runtime"),
         "{message}"
@@ -103,7 +113,10 @@ fn go_outside_a_runtime_panics_naming_the_cause() {
         let _g = go_ctx(&CancellationToken::new(), |_| async { Ok::<(), ()>(()) });
     });
     let payload = caught.expect_err("go_ctx outside a runtime must panic");
-    assert!(payload.downcast_ref::<String>().unwrap().contains("shot::go_ctx"));
+    assert!(payload
+        .downcast_ref::<String>()
+        .unwrap()
+        .contains("shot::go_ctx"));
 }
 
 #[test]
@@ -159,7 +172,10 @@ async fn dropping_the_g_detaches_the_task() {
     drop(g);
     tx.send(()).unwrap();
     tokio::time::timeout(BOUND, done).await.unwrap();
-    assert!(finished.load(Ordering::SeqCst), "the task ran on, uncancelled");
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "the task ran on, uncancelled"
+    );
 }
 
 #[test]
