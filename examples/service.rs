@@ -1,75 +1,211 @@
-//! A small service: a worker managed by `Many` that fails twice and is
-//! restarted by its supervisor, then a shutdown with a bounded wait.
+//! A small service built on shot, which finishes by itself in about two
+//! seconds and exits 0:
 //!
-//! Run it with `cargo run --example service`; it finishes by itself in about
-//! a second and exits 0.
+//! * a `Group` runs a TCP echo server on 127.0.0.1:0 (an acceptor task and
+//!   one task per connection, all sharing the group's context);
+//! * a client worker managed by `Many` talks to it; its first two runs fail
+//!   and its supervisor restarts it, the third run keeps going;
+//! * a `G` runs a background job (a "metrics flusher") whose result is read
+//!   back at the end;
+//! * then a shutdown: one root token is cancelled, and every part is waited
+//!   for with a bounded wait.
+//!
+//! Run it with `cargo run --example service`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use shot::{Many, State};
+use shot::{Group, Many, State};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-/// One run of the worker: the first two runs "lose their connection" after a
-/// moment; the third serves until its context is cancelled.
-async fn worker(run: u32, ctx: CancellationToken) -> Result<(), String> {
-    println!("  [worker] run {run}: serving");
-    if run < 3 {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        return Err("connection reset by peer".to_string());
+/// Prints a line with the time since the start.
+fn log(start: Instant, who: &str, what: impl std::fmt::Display) {
+    println!("{:>6.3}s  {who:<10} {what}", start.elapsed().as_secs_f64());
+}
+
+/// The echo server: an acceptor and one task per connection, in `group`.
+async fn serve(start: Instant, group: Group) -> std::io::Result<std::net::SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let conns = group.clone();
+    group
+        .try_go(move |ctx| async move {
+            loop {
+                let (stream, peer) = tokio::select! {
+                    () = ctx.cancelled() => return Ok::<(), std::io::Error>(()),
+                    accepted = listener.accept() => accepted?,
+                };
+                log(start, "server", format!("accepted {peer}"));
+                // A refused `go` means the group is closing: drop the connection.
+                let _ = conns.go(move |ctx| echo(start, stream, ctx));
+            }
+        })
+        .expect("the group is open");
+    Ok(addr)
+}
+
+async fn echo(start: Instant, stream: TcpStream, ctx: CancellationToken) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    loop {
+        let line = tokio::select! {
+            () = ctx.cancelled() => break,
+            line = lines.next_line() => line,
+        };
+        match line {
+            Ok(Some(line)) => {
+                if write
+                    .write_all(format!("{line}\n").as_bytes())
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            _ => break,
+        }
     }
-    ctx.cancelled().await;
-    println!("  [worker] run {run}: context cancelled, draining");
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    Ok(())
+    log(start, "server", "connection closed");
+}
+
+/// One run of the client worker. Runs 1 and 2 give up after two pings with
+/// an error; run 3 pings until its context is cancelled.
+async fn client(
+    start: Instant,
+    run: u32,
+    addr: std::net::SocketAddr,
+    ctx: CancellationToken,
+) -> Result<u32, String> {
+    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let mut pings = 0;
+    loop {
+        tokio::select! {
+            () = ctx.cancelled() => return Ok(pings),
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+        write
+            .write_all(format!("ping {run}.{pings}\n").as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        let reply = lines.next_line().await.map_err(|e| e.to_string())?;
+        pings += 1;
+        if pings == 1 {
+            let reply = reply.unwrap_or_default();
+            log(
+                start,
+                "worker",
+                format!("run {run}: server echoed {reply:?}"),
+            );
+        }
+        if run < 3 && pings == 2 {
+            return Err(format!("run {run}: simulated failure after {pings} pings"));
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() {
+    let start = Instant::now();
     // The service's root: cancelling it shuts everything down.
     let shutdown = CancellationToken::new();
-    let instance = Many::with_parent(&shutdown);
-    println!("[main] worker instance: {}", instance.state());
 
-    let mut run = 0;
+    // 1. The echo server, in a group.
+    let server = Group::with_parent(&shutdown);
+    let addr = serve(start, server.clone())
+        .await
+        .expect("bind 127.0.0.1:0");
+    log(start, "server", format!("listening on {addr}"));
+
+    // 2. A background job, as a G.
+    let flusher = shot::go_ctx(&shutdown, move |ctx| async move {
+        let mut flushes = 0_u32;
+        loop {
+            tokio::select! {
+                () = ctx.cancelled() => break,
+                () = tokio::time::sleep(Duration::from_millis(250)) => flushes += 1,
+            }
+        }
+        log(
+            start,
+            "flusher",
+            format!("stopping after {flushes} flushes"),
+        );
+        Ok::<_, std::io::Error>(flushes)
+    });
+
+    // 3. The client worker, one run at a time, restarted by its supervisor.
+    let worker = Many::with_parent(&shutdown);
+    log(start, "worker", format!("state: {}", worker.state()));
     let supervisor = {
-        let instance = instance.clone();
+        let worker = worker.clone();
         tokio::spawn(async move {
+            let mut run = 0;
             loop {
-                let guard = match instance.start() {
+                let guard = match worker.start() {
                     Ok(guard) => guard,
                     Err(e) => {
-                        println!("[supervisor] not restarting: {e}");
+                        log(start, "supervisor", format!("not restarting: {e}"));
                         return;
                     }
                 };
                 run += 1;
-                println!("[supervisor] started run {run}: {}", instance.state());
+                log(
+                    start,
+                    "worker",
+                    format!("state: {} (run {run})", worker.state()),
+                );
                 let ctx = guard.context();
                 // The guard moves into the task: completion is signalled when
                 // the task ends, however it ends (even by panicking).
                 let task = tokio::spawn(async move {
                     let _guard = guard;
-                    worker(run, ctx).await
+                    client(start, run, addr, ctx).await
                 });
                 match task.await {
-                    Ok(Ok(())) => println!("[supervisor] run {run} exited cleanly"),
-                    Ok(Err(e)) => println!("[supervisor] run {run} failed: {e}"),
-                    Err(e) => println!("[supervisor] run {run} panicked: {e}"),
+                    Ok(Ok(pings)) => log(
+                        start,
+                        "worker",
+                        format!("run {run} exited cleanly after {pings} pings"),
+                    ),
+                    Ok(Err(e)) => log(start, "worker", format!("failed: {e}")),
+                    Err(e) => log(start, "worker", format!("run {run} panicked: {e}")),
                 }
-                println!("[supervisor] worker instance: {}", instance.state());
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                log(start, "worker", format!("state: {}", worker.state()));
+                if worker.state() == State::Stopped {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    log(start, "supervisor", "restarting the worker");
+                }
             }
         })
     };
 
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    println!("[main] shutting down: {}", instance.state());
-    shutdown.cancel(); // the parent's cancellation closes the instance at once
-    match tokio::time::timeout(Duration::from_secs(2), instance.close()).await {
-        Ok(()) => println!("[main] worker exited: {}", instance.state()),
-        Err(_) => println!("[main] worker did not exit in 2 s: {}", instance.state()),
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+
+    // 4. Shutdown: one cancellation, then bounded waits.
+    log(start, "main", "shutdown requested");
+    shutdown.cancel(); // closes the worker at once; cancels the group and the G
+    let bound = Duration::from_secs(2);
+    match tokio::time::timeout(bound, worker.close()).await {
+        Ok(()) => log(start, "worker", format!("state: {}", worker.state())),
+        Err(_) => log(start, "worker", format!("did not exit within {bound:?}")),
     }
-    supervisor.await.expect("supervisor panicked");
-    assert_eq!(instance.state(), State::Closed);
-    println!("[main] done");
+    match tokio::time::timeout(bound, server.close()).await {
+        Ok(Ok(())) => log(start, "server", "all connections closed"),
+        Ok(Err(report)) => log(start, "server", format!("closed with errors: {report}")),
+        Err(_) => log(start, "server", format!("did not close within {bound:?}")),
+    }
+    match tokio::time::timeout(bound, flusher.close()).await {
+        Ok(()) => match flusher.take() {
+            Some(Ok(n)) => log(start, "flusher", format!("result: {n} flushes")),
+            Some(Err(e)) => log(start, "flusher", format!("failed: {e}")),
+            None => unreachable!("the job has exited"),
+        },
+        Err(_) => log(start, "flusher", format!("did not exit within {bound:?}")),
+    }
+    supervisor.await.expect("the supervisor panicked");
+    assert_eq!(worker.state(), State::Closed);
+    log(start, "main", "bye");
 }

@@ -29,7 +29,8 @@ async fn wait_returns_after_every_task_started_so_far() {
         .unwrap()
         .unwrap();
     assert_eq!(finished.load(Ordering::SeqCst), 1_000);
-    assert!(group.is_empty() && group.len() == 0);
+    assert!(group.is_empty());
+    assert_eq!(group.len(), 0);
     assert!(!group.context().is_cancelled(), "wait does not cancel");
 }
 
