@@ -19,6 +19,13 @@ use crate::sync::{Arc, Mutex, WakerArc};
 use crate::{Error, TimedOut};
 
 /// The boxed error type of [`Group::try_go`] tasks.
+///
+/// # Examples
+///
+/// ```
+/// let e: shot::BoxError = "any error converts".into();
+/// assert_eq!(e.to_string(), "any error converts");
+/// ```
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// A group of tokio tasks sharing one context (Go's `Group`, plus an
@@ -446,7 +453,14 @@ impl GroupWait {
     ///
     /// # Examples
     ///
-    /// See [`GroupWait`].
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// let runtime = tokio::runtime::Runtime::new().unwrap();
+    /// let _enter = runtime.enter();
+    /// let group = shot::Group::new();
+    /// group.go(|_| async {}).unwrap();
+    /// assert!(group.close().wait().is_ok());
+    /// ```
     pub fn wait(self) -> Result<(), GroupError> {
         match self.wait_until(None) {
             Ok(report) => report,
@@ -549,7 +563,15 @@ impl GroupError {
     ///
     /// # Examples
     ///
-    /// See [`Group::try_go`].
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let group = shot::Group::new();
+    /// group.try_go(|_| async { Err::<(), _>("quota exceeded") }).unwrap();
+    /// let report = group.wait().await.unwrap_err();
+    /// assert_eq!(report.error().map(ToString::to_string).as_deref(), Some("quota exceeded"));
+    /// # });
+    /// ```
     #[must_use]
     pub fn error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
         self.error.as_deref()
@@ -559,7 +581,17 @@ impl GroupError {
     ///
     /// # Examples
     ///
-    /// See [`GroupError`].
+    /// ```
+    /// # if shot::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let group = shot::Group::new();
+    /// group.go(|_| async { panic!("one") }).unwrap();
+    /// group.go(|_| async { panic!("two") }).unwrap();
+    /// let report = group.wait().await.unwrap_err();
+    /// assert_eq!(report.panics().len(), 2);
+    /// assert_eq!(report.to_string(), "2 tasks panicked");
+    /// # });
+    /// ```
     #[must_use]
     pub fn panics(&self) -> &[Panic] {
         &self.panics

@@ -312,3 +312,36 @@ fn a_blocking_wait_times_out_without_changing_the_group() {
     assert!(matches!(group.wait().wait_timeout(BOUND), Ok(Ok(()))));
     assert!(format!("{group:?}").starts_with("Group"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_from_several_waiters_at_once() {
+    let group = Group::new();
+    let stopped = Arc::new(AtomicUsize::new(0));
+    for _ in 0..4 {
+        let stopped = Arc::clone(&stopped);
+        group
+            .go(move |ctx| async move {
+                ctx.cancelled().await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                stopped.fetch_add(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    }
+    let closers: Vec<_> = (0..6)
+        .map(|_| {
+            let group = group.clone();
+            let stopped = Arc::clone(&stopped);
+            tokio::spawn(async move {
+                group.close().await.unwrap();
+                assert_eq!(
+                    stopped.load(Ordering::SeqCst),
+                    4,
+                    "a close returned before every task exited"
+                );
+            })
+        })
+        .collect();
+    for c in closers {
+        tokio::time::timeout(BOUND, c).await.unwrap().unwrap();
+    }
+}
