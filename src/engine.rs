@@ -106,7 +106,7 @@ impl Word {
     }
 
     /// The word after `cell` is applied to `self`.
-    fn after(self, cell: &Cell) -> Word {
+    fn after(self, cell: Cell) -> Word {
         if cell.new_run {
             // A new run: next run number, no context yet (invariant #1).
             Word(((self.run() + 1) << RUN_SHIFT) | cell.next as u64)
@@ -200,7 +200,7 @@ impl Inner {
         let mut cur = self.load();
         loop {
             let cell = self.cell(cur.phase(), event);
-            let next = cur.after(&cell);
+            let next = cur.after(cell);
             if next == cur {
                 return Applied { prev: cur, cell };
             }

@@ -34,7 +34,7 @@ pub(crate) fn current_runtime(caller: &str) -> Runtime {
 ///
 /// # Panics
 ///
-/// If called outside a tokio runtime, with the message "shot::go must be
+/// If called outside a tokio runtime, with the message "`shot::go` must be
 /// called from within a tokio runtime (...)". Use [`go_on`] with a runtime
 /// handle from other threads.
 ///

@@ -206,7 +206,7 @@ impl Group {
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime, with the message "shot::Group::go must be
+    /// Outside a tokio runtime, with the message "`shot::Group::go` must be
     /// called from within a tokio runtime (...)".
     ///
     /// # Examples

@@ -47,6 +47,7 @@
     unreachable_pub
 )]
 #![forbid(unsafe_code)]
+#![warn(clippy::pedantic)]
 
 mod engine;
 #[cfg(feature = "tokio")]

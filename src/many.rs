@@ -265,6 +265,8 @@ impl Many {
     /// assert_eq!(many.cancel(), shot::State::Created);
     /// assert_eq!(many.cancel(), shot::State::Closed);
     /// ```
+    // Called for its effect: the previous state is extra information.
+    #[allow(clippy::must_use_candidate)]
     pub fn cancel(&self) -> State {
         self.handle.cancel()
     }

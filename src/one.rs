@@ -196,6 +196,8 @@ impl One {
     /// assert_eq!(one.cancel(), shot::State::Running);
     /// assert!(guard.context().is_cancelled());
     /// ```
+    // Called for its effect: the previous state is extra information.
+    #[allow(clippy::must_use_candidate)]
     pub fn cancel(&self) -> State {
         self.handle.cancel()
     }

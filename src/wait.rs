@@ -164,13 +164,12 @@ impl Wait {
     /// assert!(one.done().wait_timeout(Duration::from_secs(10)).is_ok());
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), TimedOut> {
-        match Instant::now().checked_add(timeout) {
-            Some(deadline) => self.wait_deadline(deadline),
+        if let Some(deadline) = Instant::now().checked_add(timeout) {
+            self.wait_deadline(deadline)
+        } else {
             // Further away than `Instant` can express: no deadline.
-            None => {
-                self.wait();
-                Ok(())
-            }
+            self.wait();
+            Ok(())
         }
     }
 

@@ -2,6 +2,8 @@
 //! cell, the diagrams are generated from the table, and the table keeps its
 //! invariants.
 
+use std::fmt::Write as _;
+
 use super::*;
 
 #[path = "../../tests/common/spec.rs"]
@@ -264,12 +266,14 @@ fn diagram() -> String {
         "stateDiagram-v2\n    state \"Running+stop\" as StopRequested\n    state \"Running+close\" as CloseRequested\n    [*] --> Created\n",
     );
     for ((from, to), labels) in edges {
-        out.push_str(&format!(
-            "    {} --> {}: {}\n",
+        writeln!(
+            out,
+            "    {} --> {}: {}",
             id(from),
             id(to),
             labels.join(", ")
-        ));
+        )
+        .unwrap();
     }
     out.push_str("    Closed --> [*]\n");
     out

@@ -2,7 +2,7 @@
 //! `src/table/tests.rs` and the behavioural row tests in `tests/spec_rows.rs`.
 //! It yields the spec's words as strings; each user maps them to its types.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::struct_excessive_bools)]
 
 /// One row of the "Transitions" table.
 #[derive(Clone, Debug, PartialEq, Eq)]
