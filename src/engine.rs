@@ -225,6 +225,17 @@ impl Inner {
             {
                 Ok(_) => {
                     drop(slot);
+                    #[cfg(feature = "tracing")]
+                    tracing::trace!(
+                        target: "shot",
+                        instance = ?core::ptr::from_ref(self),
+                        kind = ?self.kind,
+                        event = ?event,
+                        from = ?cur.phase(),
+                        to = ?next.phase(),
+                        run = next.run(),
+                        "transition"
+                    );
                     if cell.resolves_done {
                         // Invariant #4. `notify` emits a SeqCst fence first,
                         // pairing with the one `listen` emits after registering.

@@ -1,0 +1,383 @@
+//! Lifecycle benchmarks: every group runs shot next to its baselines in the
+//! same run, so the results read as ratios on one machine. See
+//! BENCHMARKS.md for the figures and how to reproduce them:
+//!
+//! ```sh
+//! cargo bench --bench lifecycle
+//! ```
+
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use divan::{black_box, Bencher};
+use shot::{Many, One, State};
+use tokio_util::sync::CancellationToken;
+
+#[global_allocator]
+static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
+
+fn main() {
+    divan::main();
+}
+
+/// What a Rust user would write instead of `Many`: a `Mutex` around the
+/// state and the run's token.
+struct MutexMany {
+    parent: CancellationToken,
+    inner: Mutex<(State, Option<CancellationToken>)>,
+}
+
+impl MutexMany {
+    fn new(parent: &CancellationToken) -> MutexMany {
+        MutexMany {
+            parent: parent.clone(),
+            inner: Mutex::new((State::Created, None)),
+        }
+    }
+    fn start(&self) -> bool {
+        let mut inner = self.inner.lock().unwrap();
+        if matches!(inner.0, State::Running | State::Closed) {
+            return false;
+        }
+        inner.0 = State::Running;
+        inner.1 = Some(self.parent.child_token());
+        true
+    }
+    fn context(&self) -> CancellationToken {
+        self.inner.lock().unwrap().1.clone().unwrap()
+    }
+    fn complete(&self) {
+        let mut inner = self.inner.lock().unwrap();
+        if let Some(token) = &inner.1 {
+            token.cancel();
+        }
+        inner.0 = State::Stopped;
+    }
+}
+
+mod state {
+    use super::*;
+
+    #[divan::bench]
+    fn shot_state(b: Bencher) {
+        let many = Many::new();
+        b.bench(|| black_box(&many).state());
+    }
+
+    #[divan::bench]
+    fn baseline_atomic_u8_load(b: Bencher) {
+        let state = AtomicU8::new(1);
+        b.bench(|| black_box(&state).load(Ordering::Acquire));
+    }
+}
+
+mod restart_with_context {
+    use super::*;
+
+    #[divan::bench]
+    fn shot_many_start_context_stop(b: Bencher) {
+        let parent = CancellationToken::new();
+        let many = Many::with_parent(&parent);
+        b.bench(|| {
+            let guard = many.start().unwrap();
+            black_box(guard.context());
+            drop(guard);
+        });
+    }
+
+    #[divan::bench]
+    fn floor_child_token_cancel(b: Bencher) {
+        let parent = CancellationToken::new();
+        b.bench(|| {
+            let token = parent.child_token();
+            token.cancel();
+            black_box(token);
+        });
+    }
+
+    #[divan::bench]
+    fn baseline_mutex_state_and_token(b: Bencher) {
+        let parent = CancellationToken::new();
+        let many = MutexMany::new(&parent);
+        b.bench(|| {
+            assert!(many.start());
+            black_box(many.context());
+            many.complete();
+        });
+    }
+}
+
+mod restart_without_context {
+    use super::*;
+
+    #[divan::bench]
+    fn shot_many_start_stop(b: Bencher) {
+        let many = Many::with_parent(&CancellationToken::new());
+        b.bench(|| drop(black_box(many.start().unwrap())));
+    }
+
+    #[divan::bench]
+    fn baseline_two_cas(b: Bencher) {
+        let word = AtomicU8::new(0);
+        b.bench(|| {
+            let w = black_box(&word);
+            let _ = w.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire);
+            let _ = w.compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire);
+        });
+    }
+}
+
+mod one_lifecycle {
+    use super::*;
+
+    #[divan::bench]
+    fn shot_one_new_start_stop(b: Bencher) {
+        b.bench(|| {
+            let one = One::new();
+            drop(one.start().unwrap());
+            black_box(one);
+        });
+    }
+
+    #[divan::bench]
+    fn shot_one_with_parent_start_stop(b: Bencher) {
+        let parent = CancellationToken::new();
+        b.bench(|| {
+            let one = One::with_parent(&parent);
+            drop(one.start().unwrap());
+            black_box(one);
+        });
+    }
+
+    #[divan::bench]
+    fn floor_child_token_cancel(b: Bencher) {
+        let parent = CancellationToken::new();
+        b.bench(|| {
+            let token = parent.child_token();
+            token.cancel();
+            black_box(token);
+        });
+    }
+}
+
+/// Threads racing `start`/stop on one instance; each run checks it is the
+/// only one (exactly one winner per run).
+mod contended_restarts {
+    use super::*;
+
+    const THREADS: &[usize] = &[2, 4];
+
+    #[divan::bench(threads = THREADS)]
+    fn shot_many(b: Bencher) {
+        let many = Many::new();
+        let active = AtomicUsize::new(0);
+        b.bench(|| {
+            if let Ok(guard) = many.start() {
+                assert_eq!(active.fetch_add(1, Ordering::Relaxed), 0, "two winners");
+                active.fetch_sub(1, Ordering::Relaxed);
+                drop(guard);
+            }
+        });
+    }
+
+    #[divan::bench(threads = THREADS)]
+    fn baseline_mutex(b: Bencher) {
+        let parent = CancellationToken::new();
+        let many = MutexMany::new(&parent);
+        let active = AtomicUsize::new(0);
+        b.bench(|| {
+            if many.start() {
+                assert_eq!(active.fetch_add(1, Ordering::Relaxed), 0, "two winners");
+                active.fetch_sub(1, Ordering::Relaxed);
+                many.complete();
+            }
+        });
+    }
+}
+
+/// A completion in one thread wakes a waiter in another. Both sides use the
+/// same hand-off (a spinning helper thread), so the difference is the
+/// primitive.
+mod wake_across_threads {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::thread;
+
+    type Job = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+
+    /// A helper thread that runs the job it is handed, once per handing.
+    struct Helper {
+        job: Job,
+        flag: Arc<AtomicBool>,
+        stop: Arc<AtomicBool>,
+        thread: Option<thread::JoinHandle<()>>,
+    }
+
+    impl Helper {
+        fn new() -> Helper {
+            let job: Job = Arc::new(Mutex::new(None));
+            let flag = Arc::new(AtomicBool::new(false));
+            let stop = Arc::new(AtomicBool::new(false));
+            let thread = {
+                let (job, flag, stop) = (Arc::clone(&job), Arc::clone(&flag), Arc::clone(&stop));
+                thread::spawn(move || {
+                    while !stop.load(Ordering::Acquire) {
+                        if flag.swap(false, Ordering::AcqRel) {
+                            if let Some(f) = job.lock().unwrap().take() {
+                                f();
+                            }
+                        } else {
+                            std::hint::spin_loop();
+                        }
+                    }
+                })
+            };
+            Helper {
+                job,
+                flag,
+                stop,
+                thread: Some(thread),
+            }
+        }
+        fn hand(&self, f: impl FnOnce() + Send + 'static) {
+            *self.job.lock().unwrap() = Some(Box::new(f));
+            self.flag.store(true, Ordering::Release);
+        }
+    }
+
+    impl Drop for Helper {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Release);
+            self.thread.take().unwrap().join().unwrap();
+        }
+    }
+
+    #[divan::bench]
+    fn shot_blocking_wait(b: Bencher) {
+        let helper = Helper::new();
+        let many = Many::new();
+        b.bench(|| {
+            let guard = many.start().unwrap();
+            let done = many.done();
+            helper.hand(move || drop(guard));
+            done.wait();
+        });
+    }
+
+    #[divan::bench]
+    fn baseline_condvar(b: Bencher) {
+        let helper = Helper::new();
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        b.bench(|| {
+            *pair.0.lock().unwrap() = false;
+            let p = Arc::clone(&pair);
+            helper.hand(move || {
+                *p.0.lock().unwrap() = true;
+                p.1.notify_all();
+            });
+            let mut done = pair.0.lock().unwrap();
+            while !*done {
+                done = pair.1.wait(done).unwrap();
+            }
+        });
+    }
+
+    #[divan::bench]
+    fn shot_async_wait(b: Bencher) {
+        let helper = Helper::new();
+        let many = Many::new();
+        b.bench(|| {
+            let guard = many.start().unwrap();
+            let done = many.done();
+            helper.hand(move || drop(guard));
+            futures::executor::block_on(done);
+        });
+    }
+
+    #[divan::bench]
+    fn baseline_tokio_notify(b: Bencher) {
+        let helper = Helper::new();
+        let notify = Arc::new(tokio::sync::Notify::new());
+        b.bench(|| {
+            let n = Arc::clone(&notify);
+            let notified = notify.notified();
+            helper.hand(move || n.notify_waiters());
+            futures::executor::block_on(notified);
+        });
+    }
+}
+
+mod go_and_wait {
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap()
+    }
+
+    #[divan::bench]
+    fn shot_go_done(b: Bencher) {
+        let rt = runtime();
+        b.bench(|| {
+            rt.block_on(async {
+                let g = shot::go(|ctx| async move { Ok::<_, ()>(black_box(ctx).is_cancelled()) });
+                g.done().await;
+                black_box(g.take());
+            });
+        });
+    }
+
+    #[divan::bench]
+    fn baseline_spawn_token_join(b: Bencher) {
+        let rt = runtime();
+        b.bench(|| {
+            rt.block_on(async {
+                let token = CancellationToken::new();
+                let ctx = token.clone();
+                let handle =
+                    tokio::spawn(async move { Ok::<_, ()>(black_box(ctx).is_cancelled()) });
+                let _ = black_box(handle.await.unwrap());
+                token.cancel();
+            });
+        });
+    }
+
+    #[divan::bench(sample_count = 20)]
+    fn shot_group_1000_go_wait(b: Bencher) {
+        let rt = runtime();
+        b.bench(|| {
+            rt.block_on(async {
+                let group = shot::Group::new();
+                for _ in 0..1000 {
+                    group
+                        .go(|ctx| async move {
+                            black_box(ctx);
+                        })
+                        .unwrap();
+                }
+                group.wait().await.unwrap();
+            });
+        });
+    }
+
+    #[divan::bench(sample_count = 20)]
+    fn baseline_task_tracker_1000_spawn_wait(b: Bencher) {
+        let rt = runtime();
+        b.bench(|| {
+            rt.block_on(async {
+                let tracker = tokio_util::task::TaskTracker::new();
+                let token = CancellationToken::new();
+                for _ in 0..1000 {
+                    let ctx = token.clone();
+                    tracker.spawn(async move {
+                        black_box(ctx);
+                    });
+                }
+                tracker.close();
+                tracker.wait().await;
+            });
+        });
+    }
+}
