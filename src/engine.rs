@@ -51,6 +51,18 @@
 //! 5. The waker watching the parent token owns an `Arc<Inner>`; the cycle
 //!    through `watch` is broken when the last handle is dropped (or when the
 //!    parent is cancelled, which consumes the waker).
+//! 6. Parent cancellation reaches the instance two ways, whichever comes
+//!    first: the watch's waker, which tokio-util runs inside the `cancel()`
+//!    call that cancelled the parent, just after it marked the token tree
+//!    cancelled; and every call (`start`, completion, `stop`, `close`), which
+//!    first checks `parent.is_cancelled()` and applies `ParentCancel` itself.
+//!    So a call made after the parent's cancellation (in happens-before
+//!    order, e.g. after observing `parent.is_cancelled()`) always sees it
+//!    applied. Run contexts are root tokens cancelled only by the instance's
+//!    transitions, so they never run ahead of the state word. Only the
+//!    lock-free reads (`state()`, `done()`'s first check) can lag the parent
+//!    by tokio-util's mark-then-notify window, for a thread that learned of
+//!    the cancellation from the parent token itself (spec/README.md, 7).
 //!
 //! # Locks and deadlock freedom
 //!
@@ -193,9 +205,31 @@ impl Inner {
         }
     }
 
+    /// Applies a call's `event`, after applying the parent's cancellation if
+    /// the parent is cancelled but the watch has not run yet (invariant #6).
+    pub(crate) fn apply(&self, event: Event) -> Applied {
+        if self.parent_cancel_pending() {
+            self.transition(Event::ParentCancel);
+        }
+        self.transition(event)
+    }
+
+    /// Whether the parent is cancelled and the instance has not applied it
+    /// yet: the window between tokio-util marking the token tree cancelled
+    /// and it waking the parent's waiters (invariant #6). Costs nothing
+    /// without a parent or once closing; else one `is_cancelled` (a lock in
+    /// tokio-util).
+    fn parent_cancel_pending(&self) -> bool {
+        let Some(parent) = &self.parent else {
+            return false;
+        };
+        !matches!(self.load().phase(), Phase::Closed | Phase::CloseRequested)
+            && parent.is_cancelled()
+    }
+
     /// Applies `event`: one table lookup and one compare-and-swap (retried if
     /// the word changed under us), then the cell's effects.
-    pub(crate) fn apply(&self, event: Event) -> Applied {
+    pub(crate) fn transition(&self, event: Event) -> Applied {
         let mut slot = None;
         let mut cur = self.load();
         loop {
@@ -248,12 +282,12 @@ impl Inner {
         }
     }
 
-    /// A new token for a run: a child of the parent, if any.
-    fn new_token(&self) -> CancellationToken {
-        match &self.parent {
-            Some(parent) => parent.child_token(),
-            None => CancellationToken::new(),
-        }
+    /// A new token for a run. It is a root token, not a child of the parent:
+    /// only the instance's own transitions cancel it, so its cancellation is
+    /// always in step with the state word (invariant #2), including when the
+    /// cause is the parent (invariant #6).
+    fn new_token() -> CancellationToken {
+        CancellationToken::new()
     }
 
     /// The current run's context token, created on first use (invariant #3).
@@ -266,7 +300,7 @@ impl Inner {
                 // (already cancelled, invariant #1) or an unpublished token of
                 // an earlier attempt: this run needs its own.
                 slot.run = cur.run();
-                slot.token = Some(self.new_token());
+                slot.token = Some(Self::new_token());
             }
             let Some(token) = slot.token.clone() else {
                 unreachable!("shot: the slot was just filled")
@@ -319,7 +353,7 @@ impl Inner {
         // Dropped outside the lock: dropping it takes the parent's locks.
         drop(finished);
         if ready {
-            self.apply(Event::ParentCancel);
+            self.transition(Event::ParentCancel);
         }
     }
 }
@@ -341,7 +375,7 @@ impl std::task::Wake for ParentWatch {
             .as_ref()
             .is_some_and(CancellationToken::is_cancelled);
         if cancelled {
-            self.0.apply(Event::ParentCancel);
+            self.0.transition(Event::ParentCancel);
         } else {
             // A wake-up that was not a cancellation: register again.
             self.0.poll_watch(&Waker::from(WakerArc::clone(self)));
@@ -362,9 +396,9 @@ impl Handle {
         handle
     }
 
-    /// A new instance whose contexts are children of `parent` but which does
-    /// not yet react to the parent's cancellation: [`Handle::watch_parent`]
-    /// arms that. `G` uses the gap to start its run first, so that a task
+    /// A new instance with `parent` that does not yet react to the parent's
+    /// cancellation: [`Handle::watch_parent`] arms the watch, and only
+    /// [`Handle::start_unwatched`] skips the check of invariant #6. `G` uses the gap to start its run first, so that a task
     /// given an already cancelled parent still runs (with a cancelled
     /// context) instead of being refused.
     pub(crate) fn unwatched(kind: Kind, parent: Option<&CancellationToken>) -> Handle {
@@ -398,6 +432,14 @@ impl Handle {
 
     pub(crate) fn start(&self) -> Result<Guard, Error> {
         let applied = self.inner.apply(Event::Start);
+        applied.result()?;
+        Ok(Guard::new(Arc::clone(&self.inner)))
+    }
+
+    /// `start` without the parent check of invariant #6, for an instance
+    /// made by [`Handle::unwatched`] whose watch is not armed yet.
+    pub(crate) fn start_unwatched(&self) -> Result<Guard, Error> {
+        let applied = self.inner.transition(Event::Start);
         applied.result()?;
         Ok(Guard::new(Arc::clone(&self.inner)))
     }

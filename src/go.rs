@@ -120,7 +120,7 @@ where
     // watch is armed, so an already cancelled parent gives a running task
     // with a cancelled context rather than a refused start (spec/go.md).
     let handle = Handle::unwatched(Kind::One, parent);
-    let Ok(guard) = handle.start() else {
+    let Ok(guard) = handle.start_unwatched() else {
         unreachable!("shot: a new instance refused its first start")
     };
     handle.watch_parent();
