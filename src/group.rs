@@ -399,7 +399,14 @@ impl Group {
         let inner = Arc::clone(&self.inner);
         GroupWait {
             future: Box::pin(async move {
-                inner.tracker.wait().await;
+                // Re-check after every wake-up: tokio-util 0.7.20's
+                // `TaskTracker` sets its count to zero before it notifies, so
+                // a `wait` future made in between (after a new task was
+                // added) can be woken by that earlier notification while the
+                // new task still runs. Found by `group_matches_model`.
+                while !inner.tracker.is_empty() {
+                    inner.tracker.wait().await;
+                }
                 inner.report()
             }),
         }
