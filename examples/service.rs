@@ -11,20 +11,33 @@
 //!   for with a bounded wait.
 //!
 //! Run it with `cargo run --example service`.
+//!
+//! Under `--cfg loom` (the loom suite's build) tokio has no networking, so
+//! the example builds to an empty `main` there.
 
+#[cfg(loom)]
+fn main() {}
+
+#[cfg(not(loom))]
 use std::time::{Duration, Instant};
 
+#[cfg(not(loom))]
 use shot::{Group, Many, State};
+#[cfg(not(loom))]
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+#[cfg(not(loom))]
 use tokio::net::{TcpListener, TcpStream};
+#[cfg(not(loom))]
 use tokio_util::sync::CancellationToken;
 
 /// Prints a line with the time since the start.
+#[cfg(not(loom))]
 fn log(start: Instant, who: &str, what: impl std::fmt::Display) {
     println!("{:>6.3}s  {who:<10} {what}", start.elapsed().as_secs_f64());
 }
 
 /// The echo server: an acceptor and one task per connection, in `group`.
+#[cfg(not(loom))]
 async fn serve(start: Instant, group: Group) -> std::io::Result<std::net::SocketAddr> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -45,6 +58,7 @@ async fn serve(start: Instant, group: Group) -> std::io::Result<std::net::Socket
     Ok(addr)
 }
 
+#[cfg(not(loom))]
 async fn echo(start: Instant, stream: TcpStream, ctx: CancellationToken) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -71,6 +85,7 @@ async fn echo(start: Instant, stream: TcpStream, ctx: CancellationToken) {
 
 /// One run of the client worker. Runs 1 and 2 give up after two pings with
 /// an error; run 3 pings until its context is cancelled.
+#[cfg(not(loom))]
 async fn client(
     start: Instant,
     run: u32,
@@ -106,6 +121,7 @@ async fn client(
     }
 }
 
+#[cfg(not(loom))]
 #[tokio::main]
 async fn main() {
     let start = Instant::now();

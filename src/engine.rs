@@ -81,7 +81,7 @@ use core::task::{Context, Waker};
 use event_listener::Event as Signal;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, WakerArc};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
 use crate::table::{self, Cell, Event, Kind, Outcome, Phase};
 use crate::{Error, Guard, State, Wait};
 
@@ -364,11 +364,11 @@ impl Inner {
 struct ParentWatch(Arc<Inner>);
 
 impl std::task::Wake for ParentWatch {
-    fn wake(self: WakerArc<Self>) {
+    fn wake(self: StdArc<Self>) {
         self.wake_by_ref();
     }
 
-    fn wake_by_ref(self: &WakerArc<Self>) {
+    fn wake_by_ref(self: &StdArc<Self>) {
         let cancelled = self
             .0
             .parent
@@ -378,7 +378,7 @@ impl std::task::Wake for ParentWatch {
             self.0.transition(Event::ParentCancel);
         } else {
             // A wake-up that was not a cancellation: register again.
-            self.0.poll_watch(&Waker::from(WakerArc::clone(self)));
+            self.0.poll_watch(&Waker::from(StdArc::clone(self)));
         }
     }
 }
@@ -421,7 +421,7 @@ impl Handle {
     /// `ParentCancel`; if the parent is already cancelled, it is applied now.
     pub(crate) fn watch_parent(&self) {
         if self.inner.parent.is_some() {
-            let waker = Waker::from(WakerArc::new(ParentWatch(Arc::clone(&self.inner))));
+            let waker = Waker::from(StdArc::new(ParentWatch(Arc::clone(&self.inner))));
             self.inner.poll_watch(&waker);
         }
     }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::Handle;
 use crate::panic::{Panic, TaskError};
-use crate::sync::{Arc, Mutex};
+use crate::sync::{Mutex, StdArc as Arc};
 use crate::table::Kind;
 use crate::{Guard, Wait};
 

@@ -15,7 +15,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::go::current_runtime;
 use crate::panic::Panic;
-use crate::sync::{Arc, Mutex, WakerArc};
+use crate::sync::{Mutex, StdArc as Arc};
 use crate::{Error, TimedOut};
 
 /// The boxed error type of [`Group::try_go`] tasks.
@@ -499,7 +499,7 @@ impl GroupWait {
 
     fn wait_until(mut self, deadline: Option<Instant>) -> Result<Result<(), GroupError>, TimedOut> {
         let thread = std::thread::current();
-        let waker = Waker::from(WakerArc::new(ThreadWaker(thread)));
+        let waker = Waker::from(Arc::new(ThreadWaker(thread)));
         let mut cx = Context::from_waker(&waker);
         loop {
             if let Poll::Ready(report) = self.future.as_mut().poll(&mut cx) {
@@ -523,7 +523,7 @@ impl GroupWait {
 struct ThreadWaker(std::thread::Thread);
 
 impl std::task::Wake for ThreadWaker {
-    fn wake(self: WakerArc<Self>) {
+    fn wake(self: Arc<Self>) {
         self.0.unpark();
     }
 }

@@ -5,7 +5,7 @@ use core::fmt;
 use std::any::Any;
 use std::error::Error as StdError;
 
-use crate::sync::{Arc, Mutex};
+use crate::sync::{Mutex, StdArc as Arc};
 
 /// A panic caught in a task, with its payload.
 ///

@@ -22,10 +22,12 @@ pub(crate) use std::sync::{
     Arc,
 };
 
-/// The allocation a [`std::task::Waker`] is built from. `std::task::Wake`
-/// is implemented only for `std::sync::Arc`, so this stays std under loom; it
-/// only carries the waker's own payload (which holds a shim [`Arc`]).
-pub(crate) use std::sync::Arc as WakerArc;
+/// `std`'s `Arc` under every cfg, for two uses: wakers (`std::task::Wake` is
+/// implemented only for `std::sync::Arc`; the waker's payload holds a shim
+/// [`Arc`]), and G and Group, which run on tokio (which loom does not model)
+/// and expose `Arc`s in their public API (`TaskError::Failed`), which must
+/// not change type under `--cfg loom`.
+pub(crate) use std::sync::Arc as StdArc;
 
 /// A mutex whose `lock` cannot fail: poisoning is ignored (see the module doc).
 pub(crate) struct Mutex<T>(imp::Mutex<T>);
