@@ -1,0 +1,899 @@
+//! Every model of the suite, as data (see `script.rs` for what the acts do
+//! and what is checked). The test binaries run them; the `coverage` test
+//! derives the operations × operations tables of `loom-tests/README.md` from
+//! them.
+//!
+//! Guard and wait numbers are names local to a model. A guard or wait made
+//! in `prefix` is moved to the thread that completes or waits on it. Bounds
+//! are preemption bounds (`None`: exhaustive); the README records what each
+//! explores.
+
+use super::script::{Act::*, Model};
+use super::Kind::{Many, One};
+
+// ---------------------------------------------------------------------------
+// One
+
+/// Two starts, each running and completing if it wins: One runs exactly once.
+pub static ONE_START_START: Model = Model {
+    name: "loom_one::start_start",
+    kind: One,
+    parent: false,
+    bound: None,
+    prefix: &[],
+    threads: &[
+        &[Start(0), GuardCtx(0), Complete(0)],
+        &[Start(1), GuardCtx(1), Complete(1)],
+    ],
+    suffix: &[State],
+};
+
+/// A run against close2 (waiting for it) and cancel.
+pub static ONE_START_CLOSE: Model = Model {
+    name: "loom_one::start_close",
+    kind: One,
+    parent: false,
+    bound: Some(3),
+    prefix: &[],
+    threads: &[
+        &[Start(0), GuardCtx(0), Complete(0)],
+        &[Close2(0), Wait(0), State, Idle, Cancel],
+    ],
+    suffix: &[State],
+};
+
+/// The completion against close2, whose wait is awaited.
+pub static ONE_COMPLETE_CLOSE: Model = Model {
+    name: "loom_one::complete_close",
+    kind: One,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Complete(0)],
+        &[Close2(0), Ctx(0), WaitAsync(0), State, Idle],
+    ],
+    suffix: &[State],
+};
+
+/// The completion against cancel.
+pub static ONE_COMPLETE_CANCEL: Model = Model {
+    name: "loom_one::complete_cancel",
+    kind: One,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[&[Complete(0)], &[Cancel, Ctx(0), State]],
+    suffix: &[State],
+};
+
+/// Closes and cancels in two threads, one waiting, against the completion.
+pub static ONE_CLOSE_CLOSE: Model = Model {
+    name: "loom_one::close_close",
+    kind: One,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Close2(0), Cancel, Wait(0), State],
+        &[Cancel, Close(1), Complete(0)],
+    ],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against a start.
+pub static ONE_PARENT_CANCEL_START: Model = Model {
+    name: "loom_one::parent_cancel_start",
+    kind: One,
+    parent: true,
+    bound: Some(3),
+    prefix: &[],
+    threads: &[
+        &[Start(0), GuardCtx(0), Complete(0)],
+        &[ParentCancel, State],
+    ],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against the completion.
+pub static ONE_PARENT_CANCEL_COMPLETE: Model = Model {
+    name: "loom_one::parent_cancel_complete",
+    kind: One,
+    parent: true,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[&[Complete(0)], &[ParentCancel, Ctx(0), State]],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against close2, cancel and a close wait.
+pub static ONE_PARENT_CANCEL_CLOSE: Model = Model {
+    name: "loom_one::parent_cancel_close",
+    kind: One,
+    parent: true,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[ParentCancel, Complete(0)],
+        &[Close2(0), Cancel, Wait(0), State],
+    ],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against the lazy creation of the context and a
+/// done wait of a never-started instance.
+pub static ONE_PARENT_CANCEL_CONTEXT: Model = Model {
+    name: "loom_one::parent_cancel_context",
+    kind: One,
+    parent: true,
+    bound: Some(3),
+    prefix: &[],
+    threads: &[&[ParentCancel], &[Context, Done(0), Wait(0), State]],
+    suffix: &[State],
+};
+
+/// A start made after seeing the parent cancelled, racing the watch: the
+/// start must see the cancellation applied (engine invariant #6).
+pub static ONE_PARENT_SEEN_START: Model = Model {
+    name: "loom_one::parent_seen_start",
+    kind: One,
+    parent: true,
+    bound: None,
+    prefix: &[],
+    threads: &[
+        &[ParentCancel],
+        &[ParentSeen, Start(0), GuardCtx(0), Complete(0), State],
+    ],
+    suffix: &[State],
+};
+
+/// The parent cancelled from two threads at once.
+pub static ONE_PARENT_CANCEL_TWICE: Model = Model {
+    name: "loom_one::parent_cancel_twice",
+    kind: One,
+    parent: true,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[&[ParentCancel, Complete(0)], &[ParentCancel, State]],
+    suffix: &[State],
+};
+
+/// The lazy creation of the context against close2.
+pub static ONE_CONTEXT_CLOSE: Model = Model {
+    name: "loom_one::context_close",
+    kind: One,
+    parent: false,
+    bound: None,
+    prefix: &[],
+    threads: &[&[Context, State], &[Close2(0), State]],
+    suffix: &[State],
+};
+
+/// The lazy creation of the context (twice) against the completion.
+pub static ONE_CONTEXT_COMPLETE: Model = Model {
+    name: "loom_one::context_complete",
+    kind: One,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0)],
+    threads: &[&[Context, Context], &[Complete(0)]],
+    suffix: &[State],
+};
+
+/// A done wait made before or during the start, against the run.
+pub static ONE_DONE_START: Model = Model {
+    name: "loom_one::done_start",
+    kind: One,
+    parent: false,
+    bound: Some(3),
+    prefix: &[],
+    threads: &[
+        &[Start(0), GuardCtx(0), Complete(0)],
+        &[Done(0), Wait(0), Idle, State],
+    ],
+    suffix: &[State],
+};
+
+/// A done wait against close2, cancel and the completion.
+pub static ONE_DONE_CLOSE: Model = Model {
+    name: "loom_one::done_close",
+    kind: One,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Done(0), Wait(0), State],
+        &[Close2(1), Cancel, Complete(0)],
+    ],
+    suffix: &[State],
+};
+
+/// Two threads making done waits, one waiting, against the context and the
+/// completion.
+pub static ONE_DONE_DONE: Model = Model {
+    name: "loom_one::done_done",
+    kind: One,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Done(0), Wait(0), State],
+        &[Done(1), State, Context, Complete(0)],
+    ],
+    suffix: &[State],
+};
+
+/// The last handle dropped (which closes) against the lazy creation of the
+/// context and the completion.
+pub static ONE_LAST_HANDLE_COMPLETE: Model = Model {
+    name: "loom_one::last_handle_complete",
+    kind: One,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0), Done(0)],
+    threads: &[&[GuardCtx(0), Complete(0)], &[DropHandle]],
+    suffix: &[Wait(0), Idle],
+};
+
+/// The last handle dropped (which closes a never-started instance) against
+/// a waiter blocked on `done()`; the context made before must end cancelled.
+pub static ONE_LAST_HANDLE_WAIT: Model = Model {
+    name: "loom_one::last_handle_wait",
+    kind: One,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Context, Done(0)],
+    threads: &[&[Wait(0), Idle], &[DropHandle]],
+    suffix: &[],
+};
+
+/// The last handle dropped (which breaks the parent-watch cycle) against
+/// the parent's cancellation (which runs the watch).
+pub static ONE_LAST_HANDLE_PARENT_CANCEL: Model = Model {
+    name: "loom_one::last_handle_parent_cancel",
+    kind: One,
+    parent: true,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0), Done(0)],
+    threads: &[&[ParentCancel, Complete(0)], &[DropHandle]],
+    suffix: &[Wait(0), Idle],
+};
+
+/// An observer reading `state()` against a run and a cancel.
+pub static ONE_OBSERVE: Model = Model {
+    name: "loom_one::observe",
+    kind: One,
+    parent: false,
+    bound: Some(2),
+    prefix: &[],
+    threads: &[
+        &[Start(0), GuardCtx(0), Complete(0)],
+        &[State, State, State],
+        &[Cancel],
+    ],
+    suffix: &[State],
+};
+
+/// Three threads: start vs completion vs close.
+pub static ONE_START_COMPLETE_CLOSE: Model = Model {
+    name: "loom_one::start_complete_close",
+    kind: One,
+    parent: false,
+    bound: Some(2),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Complete(0)],
+        &[Start(1), GuardCtx(1), Complete(1)],
+        &[Close2(0), Wait(0), State],
+    ],
+    suffix: &[State],
+};
+
+// ---------------------------------------------------------------------------
+// Many
+
+/// Two starts, each running and completing if it wins: one run at a time,
+/// restarts allowed.
+pub static MANY_START_START: Model = Model {
+    name: "loom_many::start_start",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[],
+    threads: &[
+        &[Start(0), GuardCtx(0), Complete(0)],
+        &[Start(1), GuardCtx(1), Complete(1)],
+    ],
+    suffix: &[State],
+};
+
+/// A run against close2 (waiting for it) and cancel.
+pub static MANY_START_CLOSE: Model = Model {
+    name: "loom_many::start_close",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[],
+    threads: &[
+        &[Start(0), GuardCtx(0), Complete(0)],
+        &[Close2(0), Wait(0), State, Idle, Cancel],
+    ],
+    suffix: &[State],
+};
+
+/// The completion against close2, whose wait is awaited.
+pub static MANY_COMPLETE_CLOSE: Model = Model {
+    name: "loom_many::complete_close",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Complete(0)],
+        &[Close2(0), Ctx(0), WaitAsync(0), State, Idle],
+    ],
+    suffix: &[State],
+};
+
+/// The completion against stop2, whose wait is blocked on.
+pub static MANY_COMPLETE_STOP: Model = Model {
+    name: "loom_many::complete_stop",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[&[Complete(0)], &[Stop2(0), Ctx(0), Wait(0), State, Idle]],
+    suffix: &[State],
+};
+
+/// The completion against cancel.
+pub static MANY_COMPLETE_CANCEL: Model = Model {
+    name: "loom_many::complete_cancel",
+    kind: Many,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[&[Complete(0)], &[Cancel, Ctx(0), State]],
+    suffix: &[State],
+};
+
+/// stop2 and halt against close2 and cancel on a running instance; the run
+/// completes afterwards.
+pub static MANY_STOP_CLOSE: Model = Model {
+    name: "loom_many::stop_close",
+    kind: Many,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[&[Stop2(0), Halt], &[Close2(1), Cancel]],
+    suffix: &[Ctx(0), State, Complete(0), State],
+};
+
+/// Stops and halts in two threads, one waiting, against the completion.
+pub static MANY_STOP_STOP: Model = Model {
+    name: "loom_many::stop_stop",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Stop(0), Halt, Wait(0), State],
+        &[Stop2(1), Halt, Complete(0)],
+    ],
+    suffix: &[State],
+};
+
+/// Closes and cancels in two threads, one waiting, against the completion.
+pub static MANY_CLOSE_CLOSE: Model = Model {
+    name: "loom_many::close_close",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Close2(0), Cancel, Wait(0), State],
+        &[Cancel, Close(1), Complete(0)],
+    ],
+    suffix: &[State],
+};
+
+/// halt and stop (waiting) against a restart from Stopped.
+pub static MANY_HALT_START: Model = Model {
+    name: "loom_many::halt_start",
+    kind: Many,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0), Complete(0)],
+    threads: &[
+        &[Halt, Stop(0), Wait(0)],
+        &[Start(1), GuardCtx(1), Complete(1)],
+    ],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against a restart (whose new context is a
+/// child of the parent).
+pub static MANY_PARENT_CANCEL_START: Model = Model {
+    name: "loom_many::parent_cancel_start",
+    kind: Many,
+    parent: true,
+    bound: Some(3),
+    prefix: &[Start(0), Complete(0)],
+    threads: &[
+        &[Start(1), GuardCtx(1), Complete(1)],
+        &[ParentCancel, State],
+    ],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against the completion.
+pub static MANY_PARENT_CANCEL_COMPLETE: Model = Model {
+    name: "loom_many::parent_cancel_complete",
+    kind: Many,
+    parent: true,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[&[Complete(0)], &[ParentCancel, Ctx(0), State]],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against stop2 (waiting) and halt.
+pub static MANY_PARENT_CANCEL_STOP: Model = Model {
+    name: "loom_many::parent_cancel_stop",
+    kind: Many,
+    parent: true,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[ParentCancel, Complete(0)],
+        &[Stop2(0), Halt, Wait(0), State],
+    ],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against close2 (waiting) and cancel.
+pub static MANY_PARENT_CANCEL_CLOSE: Model = Model {
+    name: "loom_many::parent_cancel_close",
+    kind: Many,
+    parent: true,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[ParentCancel, Complete(0)],
+        &[Close2(0), Cancel, Wait(0), State],
+    ],
+    suffix: &[State],
+};
+
+/// The parent's cancellation against the lazy creation of the context and a
+/// done wait of a never-started instance.
+pub static MANY_PARENT_CANCEL_CONTEXT: Model = Model {
+    name: "loom_many::parent_cancel_context",
+    kind: Many,
+    parent: true,
+    bound: Some(3),
+    prefix: &[],
+    threads: &[&[ParentCancel], &[Context, Done(0), Wait(0), State]],
+    suffix: &[State],
+};
+
+/// A start made after seeing the parent cancelled, racing the watch: the
+/// start must see the cancellation applied (engine invariant #6).
+pub static MANY_PARENT_SEEN_START: Model = Model {
+    name: "loom_many::parent_seen_start",
+    kind: Many,
+    parent: true,
+    bound: None,
+    prefix: &[],
+    threads: &[
+        &[ParentCancel],
+        &[ParentSeen, Start(0), GuardCtx(0), Complete(0), State],
+    ],
+    suffix: &[State],
+};
+
+/// The parent cancelled from two threads at once.
+pub static MANY_PARENT_CANCEL_TWICE: Model = Model {
+    name: "loom_many::parent_cancel_twice",
+    kind: Many,
+    parent: true,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[&[ParentCancel, Complete(0)], &[ParentCancel, State]],
+    suffix: &[State],
+};
+
+/// The lazy creation of the context against close2.
+pub static MANY_CONTEXT_CLOSE: Model = Model {
+    name: "loom_many::context_close",
+    kind: Many,
+    parent: false,
+    bound: None,
+    prefix: &[],
+    threads: &[&[Context, State], &[Close2(0), State]],
+    suffix: &[State],
+};
+
+/// The lazy creation of the context (twice) against stop2, halt and the
+/// completion.
+pub static MANY_CONTEXT_STOP: Model = Model {
+    name: "loom_many::context_stop",
+    kind: Many,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0)],
+    threads: &[&[Context, Context], &[Stop2(0), Halt, Complete(0)]],
+    suffix: &[State],
+};
+
+/// The lazy creation of the context against a completion and a restart: a
+/// context is the ended run's (cancelled) or the new run's.
+pub static MANY_CONTEXT_RESTART: Model = Model {
+    name: "loom_many::context_restart",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0)],
+    threads: &[
+        &[Context, Context],
+        &[Complete(0), Start(1), GuardCtx(1), Complete(1)],
+    ],
+    suffix: &[State],
+};
+
+/// A done wait made while Stopped or during a restart.
+pub static MANY_DONE_START: Model = Model {
+    name: "loom_many::done_start",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), Complete(0)],
+    threads: &[
+        &[Start(1), GuardCtx(1), Complete(1)],
+        &[Done(0), Wait(0), State],
+    ],
+    suffix: &[State],
+};
+
+/// A done wait against stop2, halt, close2, cancel and the completion.
+pub static MANY_DONE_STOP: Model = Model {
+    name: "loom_many::done_stop",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Done(0), Wait(0), State],
+        &[Stop2(1), Halt, Close2(2), Cancel, Complete(0)],
+    ],
+    suffix: &[State],
+};
+
+/// Two threads making done waits, one waiting, against the context and the
+/// completion.
+pub static MANY_DONE_DONE: Model = Model {
+    name: "loom_many::done_done",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Done(0), Wait(0), State],
+        &[Done(1), State, Context, Complete(0)],
+    ],
+    suffix: &[State],
+};
+
+/// Restart cycles in two threads (runs with and without a context).
+pub static MANY_RESTART_CYCLES: Model = Model {
+    name: "loom_many::restart_cycles",
+    kind: Many,
+    parent: false,
+    bound: Some(2),
+    prefix: &[],
+    threads: &[
+        &[Start(0), Complete(0), Start(1), GuardCtx(1), Complete(1)],
+        &[Start(2), GuardCtx(2), Complete(2), Start(3), Complete(3)],
+    ],
+    suffix: &[State],
+};
+
+/// Restart cycles against stop2 (waiting) and halt.
+pub static MANY_RESTART_STOP: Model = Model {
+    name: "loom_many::restart_stop",
+    kind: Many,
+    parent: false,
+    bound: Some(2),
+    prefix: &[],
+    threads: &[
+        &[
+            Start(0),
+            GuardCtx(0),
+            Complete(0),
+            Start(1),
+            GuardCtx(1),
+            Complete(1),
+        ],
+        &[Stop2(0), Wait(0), Halt],
+    ],
+    suffix: &[State],
+};
+
+/// The last handle dropped (which closes, and breaks the cycle through the
+/// watch of a parent that is never cancelled) against the lazy creation of
+/// the context and the completion.
+pub static MANY_LAST_HANDLE_COMPLETE: Model = Model {
+    name: "loom_many::last_handle_complete",
+    kind: Many,
+    parent: true,
+    bound: None,
+    prefix: &[Start(0), Done(0)],
+    threads: &[&[GuardCtx(0), Complete(0)], &[DropHandle]],
+    suffix: &[Wait(0), Idle],
+};
+
+/// The last handle dropped (which closes a never-started instance) against
+/// a waiter blocked on `done()`; the context made before must end cancelled.
+pub static MANY_LAST_HANDLE_WAIT: Model = Model {
+    name: "loom_many::last_handle_wait",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[Context, Done(0)],
+    threads: &[&[Wait(0), Idle], &[DropHandle]],
+    suffix: &[],
+};
+
+/// The last handle dropped against the parent's cancellation.
+pub static MANY_LAST_HANDLE_PARENT_CANCEL: Model = Model {
+    name: "loom_many::last_handle_parent_cancel",
+    kind: Many,
+    parent: true,
+    bound: None,
+    prefix: &[Start(0), GuardCtx(0), Done(0)],
+    threads: &[&[ParentCancel, Complete(0)], &[DropHandle]],
+    suffix: &[Wait(0), Idle],
+};
+
+/// An observer reading `state()` against restart cycles.
+pub static MANY_OBSERVE: Model = Model {
+    name: "loom_many::observe",
+    kind: Many,
+    parent: false,
+    bound: Some(3),
+    prefix: &[],
+    threads: &[
+        &[Start(0), GuardCtx(0), Complete(0), Start(1), Complete(1)],
+        &[State, State, State],
+    ],
+    suffix: &[State],
+};
+
+/// Three threads: start (restart) vs completion vs close.
+pub static MANY_START_COMPLETE_CLOSE: Model = Model {
+    name: "loom_many::start_complete_close",
+    kind: Many,
+    parent: false,
+    bound: Some(2),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Complete(0)],
+        &[Start(1), GuardCtx(1), Complete(1)],
+        &[Close2(0), Wait(0), State],
+    ],
+    suffix: &[State],
+};
+
+/// Three threads: stop vs close vs restart.
+pub static MANY_STOP_CLOSE_RESTART: Model = Model {
+    name: "loom_many::stop_close_restart",
+    kind: Many,
+    parent: false,
+    bound: Some(2),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Stop2(0), State],
+        &[Close2(1), State],
+        &[Complete(0), Start(1), GuardCtx(1), Complete(1)],
+    ],
+    suffix: &[State],
+};
+
+/// The same with the stop and the close waiting for their run (deeper: an
+/// ignored test, see the README).
+pub static MANY_STOP_CLOSE_RESTART_WAITS: Model = Model {
+    name: "loom_many::stop_close_restart_waits",
+    kind: Many,
+    parent: false,
+    bound: Some(2),
+    prefix: &[Start(0), GuardCtx(0)],
+    threads: &[
+        &[Stop2(0), Wait(0)],
+        &[Close2(1), Wait(1), State],
+        &[Complete(0), Start(1), GuardCtx(1), Complete(1)],
+    ],
+    suffix: &[State],
+};
+
+// ---------------------------------------------------------------------------
+// Waiters against the signal: a wait made before the completion (in the
+// prefix) and one made during it (racing it, in the waiting thread), both
+// waited for in that thread; one made after it (in the suffix). Blocking
+// (`Wait::wait`) and async (`loom::future::block_on`).
+
+macro_rules! waits {
+    ($name:ident, $test:literal, $kind:expr, $make:ident, $wait:ident) => {
+        pub static $name: Model = Model {
+            name: $test,
+            kind: $kind,
+            parent: false,
+            bound: Some(3),
+            prefix: &[Start(0), GuardCtx(0), $make(0)],
+            threads: &[&[Complete(0)], &[$make(1), $wait(0), Idle, $wait(1), Idle]],
+            suffix: &[$make(2), $wait(2), Idle, State],
+        };
+    };
+}
+
+waits!(
+    ONE_DONE_WAIT,
+    "loom_waits::one_done_blocking",
+    One,
+    Done,
+    Wait
+);
+waits!(
+    ONE_DONE_WAIT_ASYNC,
+    "loom_waits::one_done_async",
+    One,
+    Done,
+    WaitAsync
+);
+waits!(
+    ONE_CLOSE_WAIT,
+    "loom_waits::one_close_blocking",
+    One,
+    Close,
+    Wait
+);
+waits!(
+    ONE_CLOSE_WAIT_ASYNC,
+    "loom_waits::one_close_async",
+    One,
+    Close,
+    WaitAsync
+);
+waits!(
+    MANY_DONE_WAIT,
+    "loom_waits::many_done_blocking",
+    Many,
+    Done,
+    Wait
+);
+waits!(
+    MANY_DONE_WAIT_ASYNC,
+    "loom_waits::many_done_async",
+    Many,
+    Done,
+    WaitAsync
+);
+waits!(
+    MANY_CLOSE_WAIT,
+    "loom_waits::many_close_blocking",
+    Many,
+    Close,
+    Wait
+);
+waits!(
+    MANY_CLOSE_WAIT_ASYNC,
+    "loom_waits::many_close_async",
+    Many,
+    Close,
+    WaitAsync
+);
+waits!(
+    MANY_STOP_WAIT,
+    "loom_waits::many_stop_blocking",
+    Many,
+    Stop,
+    Wait
+);
+waits!(
+    MANY_STOP_WAIT_ASYNC,
+    "loom_waits::many_stop_async",
+    Many,
+    Stop,
+    WaitAsync
+);
+
+/// Two waiters blocked at once on one run, one async on a done wait, one
+/// blocking on a close wait, against the completion.
+pub static ONE_MIXED_WAITS: Model = Model {
+    name: "loom_waits::one_mixed",
+    kind: One,
+    parent: false,
+    bound: Some(2),
+    prefix: &[Start(0), GuardCtx(0), Done(0), Close(1)],
+    threads: &[&[Complete(0)], &[WaitAsync(0), Idle], &[Wait(1), Idle]],
+    suffix: &[State],
+};
+
+/// Two waiters blocked at once on one run, one async on a done wait, one
+/// blocking on a stop wait, against the completion.
+pub static MANY_MIXED_WAITS: Model = Model {
+    name: "loom_waits::many_mixed",
+    kind: Many,
+    parent: false,
+    bound: Some(2),
+    prefix: &[Start(0), GuardCtx(0), Done(0), Stop(1)],
+    threads: &[&[Complete(0)], &[WaitAsync(0), Idle], &[Wait(1), Idle]],
+    suffix: &[State],
+};
+
+/// Every model, in the order the coverage tables look for them.
+pub static ALL: &[&Model] = &[
+    &ONE_START_START,
+    &ONE_START_CLOSE,
+    &ONE_COMPLETE_CLOSE,
+    &ONE_COMPLETE_CANCEL,
+    &ONE_CLOSE_CLOSE,
+    &ONE_PARENT_CANCEL_START,
+    &ONE_PARENT_CANCEL_COMPLETE,
+    &ONE_PARENT_CANCEL_CLOSE,
+    &ONE_PARENT_CANCEL_CONTEXT,
+    &ONE_PARENT_CANCEL_TWICE,
+    &ONE_PARENT_SEEN_START,
+    &ONE_CONTEXT_CLOSE,
+    &ONE_CONTEXT_COMPLETE,
+    &ONE_DONE_START,
+    &ONE_DONE_CLOSE,
+    &ONE_DONE_DONE,
+    &ONE_LAST_HANDLE_COMPLETE,
+    &ONE_LAST_HANDLE_WAIT,
+    &ONE_LAST_HANDLE_PARENT_CANCEL,
+    &ONE_OBSERVE,
+    &ONE_START_COMPLETE_CLOSE,
+    &MANY_START_START,
+    &MANY_START_CLOSE,
+    &MANY_COMPLETE_CLOSE,
+    &MANY_COMPLETE_STOP,
+    &MANY_COMPLETE_CANCEL,
+    &MANY_STOP_CLOSE,
+    &MANY_STOP_STOP,
+    &MANY_CLOSE_CLOSE,
+    &MANY_HALT_START,
+    &MANY_PARENT_CANCEL_START,
+    &MANY_PARENT_CANCEL_COMPLETE,
+    &MANY_PARENT_CANCEL_STOP,
+    &MANY_PARENT_CANCEL_CLOSE,
+    &MANY_PARENT_CANCEL_CONTEXT,
+    &MANY_PARENT_CANCEL_TWICE,
+    &MANY_PARENT_SEEN_START,
+    &MANY_CONTEXT_CLOSE,
+    &MANY_CONTEXT_STOP,
+    &MANY_CONTEXT_RESTART,
+    &MANY_DONE_START,
+    &MANY_DONE_STOP,
+    &MANY_DONE_DONE,
+    &MANY_RESTART_CYCLES,
+    &MANY_RESTART_STOP,
+    &MANY_LAST_HANDLE_COMPLETE,
+    &MANY_LAST_HANDLE_WAIT,
+    &MANY_LAST_HANDLE_PARENT_CANCEL,
+    &MANY_OBSERVE,
+    &MANY_START_COMPLETE_CLOSE,
+    &MANY_STOP_CLOSE_RESTART,
+    &ONE_DONE_WAIT,
+    &ONE_DONE_WAIT_ASYNC,
+    &ONE_CLOSE_WAIT,
+    &ONE_CLOSE_WAIT_ASYNC,
+    &MANY_DONE_WAIT,
+    &MANY_DONE_WAIT_ASYNC,
+    &MANY_CLOSE_WAIT,
+    &MANY_CLOSE_WAIT_ASYNC,
+    &MANY_STOP_WAIT,
+    &MANY_STOP_WAIT_ASYNC,
+    &ONE_MIXED_WAITS,
+    &MANY_MIXED_WAITS,
+    &MANY_STOP_CLOSE_RESTART_WAITS,
+];

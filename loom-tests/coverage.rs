@@ -1,0 +1,200 @@
+//! The suite's own checks, no model run: the reference model accepts a
+//! correct history and rejects wrong ones; every pair of concurrent
+//! operations is covered by some model; and the coverage tables in
+//! `loom-tests/README.md` are the ones the models give.
+
+#![cfg(loom)]
+
+mod common;
+
+use common::models::ALL;
+use common::script::{Act, Model};
+use common::Kind;
+
+#[test]
+fn reference_model() {
+    common::self_test();
+}
+
+/// The operations of the table, in its order.
+const OPS: &[&str] = &[
+    "start",
+    "complete",
+    "stop",
+    "halt",
+    "close",
+    "cancel",
+    "parent-cancel",
+    "last-drop",
+    "context",
+    "done",
+    "wait",
+    "state",
+];
+
+/// The table's operation an act performs, if any.
+fn op(act: Act) -> Option<&'static str> {
+    Some(match act {
+        Act::Start(_) => "start",
+        Act::Complete(_) => "complete",
+        Act::Stop(_) | Act::Stop2(_) => "stop",
+        Act::Halt => "halt",
+        Act::Close(_) | Act::Close2(_) => "close",
+        Act::Cancel => "cancel",
+        Act::ParentCancel => "parent-cancel",
+        Act::DropHandle => "last-drop",
+        Act::Context | Act::GuardCtx(_) => "context",
+        Act::Done(_) => "done",
+        Act::Wait(_) | Act::WaitAsync(_) => "wait",
+        Act::State => "state",
+        Act::Ctx(_) | Act::Idle | Act::ParentSeen => return None,
+    })
+}
+
+/// Why a pair is not modelled, if it cannot happen.
+fn impossible(kind: Kind, a: &str, b: &str) -> Option<&'static str> {
+    if kind == Kind::One && ["stop", "halt"].iter().any(|x| *x == a || *x == b) {
+        return Some("n/a (One has no stop)");
+    }
+    // Dropping the *last* handle cannot race with a call that needs a
+    // handle: the caller's handle would not be the last one.
+    let needs_handle = [
+        "start",
+        "stop",
+        "halt",
+        "close",
+        "cancel",
+        "done",
+        "state",
+        "last-drop",
+    ];
+    if (a == "last-drop" && needs_handle.contains(&b))
+        || (b == "last-drop" && needs_handle.contains(&a))
+    {
+        return Some("n/a (needs a handle)");
+    }
+    None
+}
+
+/// The short name of a model's test, as the table shows it.
+fn short(model: &Model, kind: Kind) -> String {
+    let (bin, test) = model.name.split_once("::").expect("binary::test");
+    let own = match kind {
+        Kind::One => "loom_one",
+        Kind::Many => "loom_many",
+    };
+    if bin == own {
+        test.to_string()
+    } else {
+        format!("{}::{test}", bin.trim_start_matches("loom_"))
+    }
+}
+
+/// The first model (in `ALL` order) of `kind` that runs `a` and `b` in two
+/// different threads.
+fn covering(kind: Kind, a: &str, b: &str) -> Option<&'static Model> {
+    ALL.iter().copied().find(|m| {
+        m.kind == kind
+            && m.threads.iter().enumerate().any(|(i, ti)| {
+                ti.iter().any(|x| op(*x) == Some(a))
+                    && m.threads
+                        .iter()
+                        .enumerate()
+                        .any(|(j, tj)| i != j && tj.iter().any(|x| op(*x) == Some(b)))
+            })
+    })
+}
+
+fn table(kind: Kind) -> (String, Vec<String>) {
+    let ops: Vec<&str> = OPS
+        .iter()
+        .copied()
+        .filter(|o| kind == Kind::Many || !["stop", "halt"].contains(o))
+        .collect();
+    let mut out = String::new();
+    let mut missing = Vec::new();
+    out.push_str("| |");
+    for o in &ops {
+        out.push_str(&format!(" {o} |"));
+    }
+    out.push_str("\n|---|");
+    for _ in &ops {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for a in &ops {
+        out.push_str(&format!("| **{a}** |"));
+        for b in &ops {
+            let cell = if let Some(why) = impossible(kind, a, b) {
+                why.to_string()
+            } else if let Some(m) = covering(kind, a, b) {
+                format!("`{}`", short(m, kind))
+            } else {
+                missing.push(format!("{a} × {b}"));
+                "**MISSING**".to_string()
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    (out, missing)
+}
+
+/// Every possible pair is covered, and the README shows the tables the
+/// models give (set `SHOT_PRINT_COVERAGE=1` to print them).
+#[test]
+fn coverage_table() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/loom-tests/README.md"))
+            .expect("loom-tests/README.md");
+    let mut problems = Vec::new();
+    for (kind, title) in [(Kind::One, "One"), (Kind::Many, "Many")] {
+        let (text, missing) = table(kind);
+        if std::env::var_os("SHOT_PRINT_COVERAGE").is_some() {
+            println!("{title}:\n\n{text}");
+        }
+        if !missing.is_empty() {
+            problems.push(format!("{title}: pairs not covered: {missing:?}"));
+        }
+        let begin = format!("<!-- coverage {title} begin -->\n");
+        let end = format!("<!-- coverage {title} end -->");
+        let shown = readme
+            .split_once(&begin)
+            .and_then(|(_, rest)| rest.split_once(&end))
+            .map(|(table, _)| table.trim());
+        if shown != Some(text.trim()) {
+            problems.push(format!(
+                "loom-tests/README.md: the {title} table between `{}` and `{end}` should be:\n\n{text}",
+                begin.trim()
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Every model is run by exactly one test of its binary (the table names
+/// them), and the names are unique.
+#[test]
+fn models_are_named_once() {
+    let mut names: Vec<&str> = ALL.iter().map(|m| m.name).collect();
+    names.sort_unstable();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(before, names.len(), "duplicate model names");
+    for m in ALL {
+        let (bin, test) = m.name.split_once("::").expect("binary::test");
+        let file = match bin {
+            "loom_one" => "one.rs",
+            "loom_many" => "many.rs",
+            "loom_waits" => "waits.rs",
+            _ => panic!("unknown binary {bin}"),
+        };
+        let path = format!("{}/loom-tests/{file}", env!("CARGO_MANIFEST_DIR"));
+        let source = std::fs::read_to_string(&path).expect("test file");
+        assert!(
+            source.contains(&format!("fn {test}()")),
+            "{} has no test in {file}",
+            m.name
+        );
+    }
+}
