@@ -23,14 +23,14 @@ fn main() {
 /// What a Rust user would write instead of `Many`: a `Mutex` around the
 /// state and the run's token.
 struct MutexMany {
-    parent: CancellationToken,
+    parent: Option<CancellationToken>,
     inner: Mutex<(State, Option<CancellationToken>)>,
 }
 
 impl MutexMany {
-    fn new(parent: &CancellationToken) -> MutexMany {
+    fn new(parent: Option<&CancellationToken>) -> MutexMany {
         MutexMany {
-            parent: parent.clone(),
+            parent: parent.cloned(),
             inner: Mutex::new((State::Created, None)),
         }
     }
@@ -40,7 +40,10 @@ impl MutexMany {
             return false;
         }
         inner.0 = State::Running;
-        inner.1 = Some(self.parent.child_token());
+        inner.1 = Some(match &self.parent {
+            Some(parent) => parent.child_token(),
+            None => CancellationToken::new(),
+        });
         true
     }
     fn context(&self) -> CancellationToken {
@@ -69,13 +72,33 @@ mod state {
         let state = AtomicU8::new(1);
         b.bench(|| black_box(&state).load(Ordering::Acquire));
     }
+
+    /// The same load through a one-pointer handle (an `Arc`), as every
+    /// shot handle is: the part of `state()` its shape costs.
+    #[divan::bench]
+    fn part_load_through_arc(b: Bencher) {
+        let state = Arc::new(std::sync::atomic::AtomicU64::new(1));
+        b.bench(|| black_box(&state).load(Ordering::Acquire));
+    }
 }
 
+/// Start, ask for the context, stop. Without a parent (the common case) and
+/// with one; the floors are one token made and cancelled.
 mod restart_with_context {
     use super::*;
 
     #[divan::bench]
     fn shot_many_start_context_stop(b: Bencher) {
+        let many = Many::new();
+        b.bench(|| {
+            let guard = many.start().unwrap();
+            black_box(guard.context());
+            drop(guard);
+        });
+    }
+
+    #[divan::bench]
+    fn shot_many_with_parent_start_context_stop(b: Bencher) {
         let parent = CancellationToken::new();
         let many = Many::with_parent(&parent);
         b.bench(|| {
@@ -96,22 +119,56 @@ mod restart_with_context {
     }
 
     #[divan::bench]
+    fn floor_new_token_cancel(b: Bencher) {
+        b.bench(|| {
+            let token = CancellationToken::new();
+            token.cancel();
+            black_box(token);
+        });
+    }
+
+    #[divan::bench]
     fn baseline_mutex_state_and_token(b: Bencher) {
-        let parent = CancellationToken::new();
-        let many = MutexMany::new(&parent);
+        let many = MutexMany::new(None);
         b.bench(|| {
             assert!(many.start());
             black_box(many.context());
             many.complete();
         });
     }
+
+    #[divan::bench]
+    fn baseline_mutex_with_parent(b: Bencher) {
+        let parent = CancellationToken::new();
+        let many = MutexMany::new(Some(&parent));
+        b.bench(|| {
+            assert!(many.start());
+            black_box(many.context());
+            many.complete();
+        });
+    }
+
+    /// What one token handle costs beyond the floor: a clone and its drop
+    /// (each takes the token's lock in tokio-util).
+    #[divan::bench]
+    fn part_token_clone_drop(b: Bencher) {
+        let token = CancellationToken::new();
+        b.bench(|| drop(black_box(token.clone())));
+    }
 }
 
+/// Start and stop without asking for the context: no allocation.
 mod restart_without_context {
     use super::*;
 
     #[divan::bench]
     fn shot_many_start_stop(b: Bencher) {
+        let many = Many::new();
+        b.bench(|| drop(black_box(many.start().unwrap())));
+    }
+
+    #[divan::bench]
+    fn shot_many_with_parent_start_stop(b: Bencher) {
         let many = Many::with_parent(&CancellationToken::new());
         b.bench(|| drop(black_box(many.start().unwrap())));
     }
@@ -124,6 +181,14 @@ mod restart_without_context {
             let _ = w.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire);
             let _ = w.compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire);
         });
+    }
+
+    /// The parent check every call makes (spec/README.md, 7): one
+    /// `is_cancelled()`, which takes the token's lock in tokio-util.
+    #[divan::bench]
+    fn part_parent_is_cancelled(b: Bencher) {
+        let parent = CancellationToken::new();
+        b.bench(|| black_box(&parent).is_cancelled());
     }
 }
 
@@ -182,8 +247,7 @@ mod contended_restarts {
 
     #[divan::bench(threads = THREADS)]
     fn baseline_mutex(b: Bencher) {
-        let parent = CancellationToken::new();
-        let many = MutexMany::new(&parent);
+        let many = MutexMany::new(None);
         let active = AtomicUsize::new(0);
         b.bench(|| {
             if many.start() {
@@ -252,7 +316,7 @@ mod wake_across_threads {
         }
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_count = 2000)]
     fn shot_blocking_wait(b: Bencher) {
         let helper = Helper::new();
         let many = Many::new();
@@ -264,7 +328,7 @@ mod wake_across_threads {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_count = 2000)]
     fn baseline_condvar(b: Bencher) {
         let helper = Helper::new();
         let pair = Arc::new((Mutex::new(false), Condvar::new()));
@@ -282,7 +346,7 @@ mod wake_across_threads {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_count = 2000)]
     fn shot_async_wait(b: Bencher) {
         let helper = Helper::new();
         let many = Many::new();
@@ -294,7 +358,7 @@ mod wake_across_threads {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_count = 2000)]
     fn baseline_tokio_notify(b: Bencher) {
         let helper = Helper::new();
         let notify = Arc::new(tokio::sync::Notify::new());

@@ -33,6 +33,7 @@ plants=(
   "no-notify|loom_waits|one_done_blocking"
   "notify-one|loom_waits|one_mixed"
   "no-recheck|loom_waits|one_done_blocking"
+  "no-announce|loom_waits|one_done_blocking"
   "complete-keeps-context|loom_many|start_start"
   "context-not-cancelled|loom_one|context_close"
   "last-drop-no-close|loom_one|last_handle_wait"

@@ -12,19 +12,24 @@
 //! One `AtomicU64`, laid out as
 //!
 //! ```text
-//!  63                               4   3   2   0
-//! +----------------------------------+---+-----+
-//! |          run number              | C |phase|
-//! +----------------------------------+---+-----+
+//!  63                             6   5   4   3     0
+//! +--------------------------------+---+---+-------+
+//! |          run number            | W | C | phase |
+//! +--------------------------------+---+---+-------+
 //! ```
 //!
-//! * `phase` ([`PHASE_BITS`]): the table's [`Phase`].
+//! * `phase` ([`PHASE_BITS`]): the table's [`Phase`], encoded so that its
+//!   two low bits are the public [`State`]'s discriminant ([`phase_code`]):
+//!   `state()` is a load and a mask, with no table lookup.
 //! * `C` ([`CONTEXT_CREATED`]): the current run's context token exists (it is
 //!   created lazily, on the first `context()` call of the run, so runs that
 //!   never ask for it allocate nothing).
+//! * `W` ([`WAITERS`]): somebody may be waiting for the current run to end
+//!   (invariant #4). A run nobody waits for ends without touching the
+//!   listener list.
 //! * `run number`: 1 for the first run (also while `Created`), incremented
 //!   by every `Start` from `Stopped` (table invariant #4). At one restart per
-//!   nanosecond it would take 36 years to exhaust 60 bits.
+//!   nanosecond it would take 9 years to exhaust 58 bits.
 //!
 //! `state()` and every wait check are one `Acquire` load of this word.
 //!
@@ -45,9 +50,18 @@
 //!    publishes it by setting `C` with a compare-and-swap, retrying if the
 //!    word changed in between.
 //! 4. Waiters are notified after the compare-and-swap that resolves `done`
-//!    (table invariant #3). A waiter registers its listener and then re-reads
-//!    the word, so a transition either is seen by that re-read or notifies the
-//!    listener: no wake-up is lost.
+//!    (table invariant #3), and only if the word it replaced had `W` set; that
+//!    swap clears `W`. A waiter first registers its listener, then re-reads
+//!    the word: if the run has ended it does not wait; otherwise it waits
+//!    once `W` is set, setting it itself with a compare-and-swap if needed
+//!    ([`Inner::listen_for`]). All of this is on the one atomic word, so its
+//!    modification order decides: either the resolving swap comes first and
+//!    the waiter's re-read sees the run ended, or the swap replaces a word
+//!    with `W` set and notifies, after the registration (the waiter's
+//!    registration happens before its `W` swap, or before the re-read that
+//!    saw `W`, which precedes the resolving swap; event-listener's list lock
+//!    orders the rest). No wake-up is lost, and `W` is only ever set in a
+//!    phase whose `done` is not resolved.
 //! 5. The waker watching the parent token owns an `Arc<Inner>`; the cycle
 //!    through `watch` is broken when the last handle is dropped (or when the
 //!    parent is cancelled, which consumes the waker).
@@ -86,13 +100,43 @@ use crate::table::{self, Cell, Event, Kind, Outcome, Phase};
 use crate::{Error, Guard, State, Wait};
 
 /// Mask of the phase bits of the state word.
-const PHASE_BITS: u64 = 0b111;
+const PHASE_BITS: u64 = 0b1111;
+/// Mask of the phase bits that hold the public state.
+const STATE_BITS: u64 = 0b11;
 /// Set while the current run's context token exists (invariant #1).
-const CONTEXT_CREATED: u64 = 1 << 3;
+const CONTEXT_CREATED: u64 = 1 << 4;
+/// Set while somebody may wait for the current run to end (invariant #4).
+const WAITERS: u64 = 1 << 5;
 /// Shift of the run number.
-const RUN_SHIFT: u32 = 4;
+const RUN_SHIFT: u32 = 6;
 /// The word of a new instance: phase `Created`, run 1, no context.
-const INITIAL: u64 = (1 << RUN_SHIFT) | Phase::Created as u64;
+const INITIAL: u64 = (1 << RUN_SHIFT) | phase_code(Phase::Created);
+
+/// How a phase is stored in the state word: the two low bits are the public
+/// [`State`] of the phase (its discriminant), the two above tell the three
+/// running phases apart. `state()` then needs no lookup; the unit test
+/// `phase_codes_decode` checks the encoding against the reads table.
+const fn phase_code(phase: Phase) -> u64 {
+    match phase {
+        Phase::Created => 0b0000,
+        Phase::Running => 0b0001,
+        Phase::StopRequested => 0b0101,
+        Phase::CloseRequested => 0b1001,
+        Phase::Stopped => 0b0010,
+        Phase::Closed => 0b0011,
+    }
+}
+
+/// The public state whose discriminant is `bits` (0..=3).
+#[inline]
+fn state_of_bits(bits: u64) -> State {
+    match bits {
+        0 => State::Created,
+        1 => State::Running,
+        2 => State::Stopped,
+        _ => State::Closed,
+    }
+}
 
 /// A decoded copy of the state word.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -100,9 +144,21 @@ pub(crate) struct Word(u64);
 
 impl Word {
     pub(crate) fn phase(self) -> Phase {
-        // Truncation is the point: the mask keeps three bits.
-        #[allow(clippy::cast_possible_truncation)]
-        Phase::from_bits((self.0 & PHASE_BITS) as u8)
+        match self.0 & PHASE_BITS {
+            0b0000 => Phase::Created,
+            0b0001 => Phase::Running,
+            0b0101 => Phase::StopRequested,
+            0b1001 => Phase::CloseRequested,
+            0b0010 => Phase::Stopped,
+            0b0011 => Phase::Closed,
+            bits => unreachable!("shot: corrupt state word (phase bits {bits:#06b})"),
+        }
+    }
+
+    /// The public state: the two low bits of the phase ([`phase_code`]).
+    #[inline]
+    pub(crate) fn state(self) -> State {
+        state_of_bits(self.0 & STATE_BITS)
     }
 
     pub(crate) fn run(self) -> u64 {
@@ -117,13 +173,30 @@ impl Word {
         Word(self.0 | CONTEXT_CREATED)
     }
 
+    fn has_waiters(self) -> bool {
+        self.0 & WAITERS != 0
+    }
+
+    fn with_waiters(self) -> Word {
+        Word(self.0 | WAITERS)
+    }
+
+    /// Whether run `run` has ended (or the instance closed before it began).
+    fn run_ended(self, run: u64) -> bool {
+        table::reads(self.phase()).done_resolved || self.run() > run
+    }
+
     /// The word after `cell` is applied to `self`.
     fn after(self, cell: Cell) -> Word {
         if cell.new_run {
-            // A new run: next run number, no context yet (invariant #1).
-            Word(((self.run() + 1) << RUN_SHIFT) | cell.next as u64)
+            // A new run: next run number, no context yet (invariant #1), no
+            // waiters (invariant #4).
+            Word(((self.run() + 1) << RUN_SHIFT) | phase_code(cell.next))
+        } else if cell.resolves_done {
+            // The waiters are notified by this transition (invariant #4).
+            Word((self.0 & !(PHASE_BITS | WAITERS)) | phase_code(cell.next))
         } else {
-            Word((self.0 & !PHASE_BITS) | cell.next as u64)
+            Word((self.0 & !PHASE_BITS) | phase_code(cell.next))
         }
     }
 }
@@ -134,6 +207,7 @@ impl fmt::Debug for Word {
             .field("phase", &self.phase())
             .field("run", &self.run())
             .field("context_created", &self.has_context())
+            .field("waiters", &self.has_waiters())
             .finish()
     }
 }
@@ -187,6 +261,7 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// Loads the state word.
+    #[inline]
     pub(crate) fn load(&self) -> Word {
         // Acquire pairs with the AcqRel compare-and-swap in `apply`: whoever
         // sees a run ended also sees everything the run did before its guard
@@ -270,9 +345,9 @@ impl Inner {
                         run = next.run(),
                         "transition"
                     );
-                    if cell.resolves_done {
-                        // Invariant #4. `notify` emits a SeqCst fence first,
-                        // pairing with the one `listen` emits after registering.
+                    if cell.resolves_done && cur.has_waiters() {
+                        // Invariant #4: somebody announced a wait on this
+                        // run; this swap cleared `W`.
                         self.signal.notify(usize::MAX);
                     }
                     return Applied { prev: cur, cell };
@@ -328,13 +403,34 @@ impl Inner {
 
     /// Whether run `run` has ended (or the instance closed before it began).
     pub(crate) fn run_ended(&self, run: u64) -> bool {
-        let cur = self.load();
-        table::reads(cur.phase()).done_resolved || cur.run() > run
+        self.load().run_ended(run)
     }
 
-    /// A listener for the end of runs; see invariant #4 for how to use it.
-    pub(crate) fn listen(&self) -> event_listener::EventListener {
-        self.signal.listen()
+    /// A listener that is notified when run `run` ends, or `None` if it has
+    /// already ended: registers the listener, then announces the wait by
+    /// setting `W` unless the run has ended meanwhile (invariant #4).
+    pub(crate) fn listen_for(&self, run: u64) -> Option<event_listener::EventListener> {
+        let listener = self.signal.listen();
+        let mut cur = self.load();
+        loop {
+            if cur.run_ended(run) {
+                return None;
+            }
+            if cur.has_waiters() {
+                return Some(listener);
+            }
+            // AcqRel: Release orders our registration before the swap that
+            // resolves the run (it reads `W` with Acquire, then notifies).
+            match self.word.compare_exchange(
+                cur.0,
+                cur.with_waiters().0,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(listener),
+                Err(actual) => cur = Word(actual),
+            }
+        }
     }
 
     /// Polls the parent watch; applies `ParentCancel` once the parent is
@@ -426,8 +522,9 @@ impl Handle {
         }
     }
 
+    #[inline]
     pub(crate) fn state(&self) -> State {
-        table::reads(self.inner.load().phase()).state
+        self.inner.load().state()
     }
 
     pub(crate) fn start(&self) -> Result<Guard, Error> {
@@ -522,5 +619,29 @@ impl Drop for Handle {
         self.inner.apply(Event::Close);
         let watch = self.inner.watch.lock().take();
         drop(watch);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phase_codes_decode() {
+        let mut seen = Vec::new();
+        for phase in Phase::ALL {
+            let code = phase_code(phase);
+            assert_eq!(code & !PHASE_BITS, 0, "{phase:?} fits the phase bits");
+            assert!(!seen.contains(&code), "{phase:?}: codes are distinct");
+            seen.push(code);
+            // Decoding, with every other bit of the word set or clear.
+            for rest in [0, !PHASE_BITS] {
+                let word = Word(rest | code);
+                assert_eq!(word.phase(), phase);
+                assert_eq!(word.state(), table::reads(phase).state, "{phase:?}");
+            }
+        }
+        assert_eq!(Word(INITIAL).phase(), Phase::Created);
+        assert_eq!(Word(INITIAL).run(), 1);
     }
 }

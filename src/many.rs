@@ -118,6 +118,7 @@ impl Many {
     /// assert_eq!(shot::Many::new().state(), shot::State::Created);
     /// ```
     #[must_use]
+    #[inline]
     pub fn state(&self) -> State {
         self.handle.state()
     }

@@ -114,6 +114,7 @@ impl One {
     /// assert_eq!(shot::One::new().state(), shot::State::Created);
     /// ```
     #[must_use]
+    #[inline]
     pub fn state(&self) -> State {
         self.handle.state()
     }

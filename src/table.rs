@@ -81,6 +81,7 @@ pub(crate) const PHASES: usize = 6;
 
 impl Phase {
     /// Every phase, in discriminant order.
+    #[cfg(test)]
     pub(crate) const ALL: [Phase; PHASES] = [
         Phase::Created,
         Phase::Running,
@@ -89,18 +90,6 @@ impl Phase {
         Phase::Stopped,
         Phase::Closed,
     ];
-
-    /// Decodes a phase from its discriminant.
-    ///
-    /// # Panics
-    ///
-    /// On a value that is no discriminant: the state word is corrupt, a bug.
-    pub(crate) fn from_bits(bits: u8) -> Phase {
-        match Phase::ALL.get(usize::from(bits)) {
-            Some(phase) => *phase,
-            None => unreachable!("shot: corrupt state word (phase bits {bits})"),
-        }
-    }
 }
 
 /// Something that happens to an instance.

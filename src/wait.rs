@@ -133,12 +133,8 @@ impl Wait {
     /// ```
     pub fn wait(&self) {
         let Some(inner) = &self.inner else { return };
-        while !inner.run_ended(self.run) {
-            let listener = inner.listen();
-            // Re-check after registering (engine invariant #4).
-            if inner.run_ended(self.run) {
-                return;
-            }
+        // Registers, then re-checks and announces (engine invariant #4).
+        while let Some(listener) = inner.listen_for(self.run) {
             listener.wait();
         }
     }
@@ -195,11 +191,7 @@ impl Wait {
         let Some(inner) = &self.inner else {
             return Ok(());
         };
-        while !inner.run_ended(self.run) {
-            let listener = inner.listen();
-            if inner.run_ended(self.run) {
-                return Ok(());
-            }
+        while let Some(listener) = inner.listen_for(self.run) {
             if listener.wait_deadline(deadline).is_none() {
                 return if inner.run_ended(self.run) {
                     Ok(())
@@ -226,8 +218,11 @@ impl Future for Wait {
                 return Poll::Ready(());
             }
             match &mut this.listener {
-                // Register, then loop to re-check (engine invariant #4).
-                None => this.listener = Some(inner.listen()),
+                // Register, re-check and announce (engine invariant #4).
+                None => match inner.listen_for(this.run) {
+                    Some(listener) => this.listener = Some(listener),
+                    None => return Poll::Ready(()),
+                },
                 // Reuses the registration: polling again does not add a
                 // waiter, it only updates the stored waker.
                 Some(listener) => match Pin::new(listener).poll(cx) {
