@@ -169,16 +169,37 @@ use Phase::{
     CloseRequested as CloseReq, Closed, Created, Running, StopRequested as StopReq, Stopped,
 };
 
-/// Flag bits for [`row`], named so the table reads as words.
-const NONE: u8 = 0;
-/// See [`Cell::cancels_context`].
-const CANCEL: u8 = 1 << 0;
-/// See [`Cell::resolves_done`].
-const RESOLVE: u8 = 1 << 1;
-/// See [`Cell::new_run`].
-const NEW_RUN: u8 = 1 << 2;
-/// See [`Cell::waits`].
-const WAITS: u8 = 1 << 3;
+/// A yes/no column of the table; a row lists the ones that hold. (A list
+/// rather than bit flags: the rows then contain no operators whose
+/// mutation could go unnoticed, such as `|` for `^` on disjoint bits.)
+#[derive(Clone, Copy)]
+enum Flag {
+    /// See [`Cell::cancels_context`].
+    Cancel,
+    /// See [`Cell::resolves_done`].
+    Resolve,
+    /// See [`Cell::new_run`].
+    NewRun,
+    /// See [`Cell::waits`].
+    Waits,
+}
+
+// Upper-case names so the table reads as words.
+use Flag::{Cancel as CANCEL, NewRun as NEW_RUN, Resolve as RESOLVE, Waits as WAITS};
+/// No flag holds.
+const NONE: &[Flag] = &[];
+
+/// Whether `flag` is in `flags`.
+const fn has(flags: &[Flag], flag: Flag) -> bool {
+    let mut i = 0;
+    while i < flags.len() {
+        if flags[i] as u8 == flag as u8 {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
 
 const fn row(
     kind: Kind,
@@ -186,7 +207,7 @@ const fn row(
     event: Event,
     next: Phase,
     outcome: Outcome,
-    flags: u8,
+    flags: &[Flag],
 ) -> Row {
     Row {
         kind,
@@ -195,10 +216,10 @@ const fn row(
         cell: Cell {
             next,
             outcome,
-            cancels_context: flags & CANCEL != 0,
-            resolves_done: flags & RESOLVE != 0,
-            new_run: flags & NEW_RUN != 0,
-            waits: flags & WAITS != 0,
+            cancels_context: has(flags, CANCEL),
+            resolves_done: has(flags, RESOLVE),
+            new_run: has(flags, NEW_RUN),
+            waits: has(flags, WAITS),
         },
     }
 }
@@ -212,15 +233,15 @@ const CLOSED: Outcome = Outcome::ErrClosed;
 pub(crate) const ROWS: &[Row] = &[
     // ---- One: Created -> Running -> Closed ----
     row(One,  Created,  Start,        Running,  OK,      NONE),
-    row(One,  Created,  Close,        Closed,   OK,      CANCEL | RESOLVE),
-    row(One,  Created,  ParentCancel, Closed,   OK,      CANCEL | RESOLVE),
+    row(One,  Created,  Close,        Closed,   OK,      &[CANCEL, RESOLVE]),
+    row(One,  Created,  ParentCancel, Closed,   OK,      &[CANCEL, RESOLVE]),
     row(One,  Running,  Start,        Running,  RUNNING, NONE),
-    row(One,  Running,  Complete,     Closed,   OK,      CANCEL | RESOLVE),
-    row(One,  Running,  Close,        CloseReq, OK,      CANCEL | WAITS),
-    row(One,  Running,  ParentCancel, CloseReq, OK,      CANCEL),
+    row(One,  Running,  Complete,     Closed,   OK,      &[CANCEL, RESOLVE]),
+    row(One,  Running,  Close,        CloseReq, OK,      &[CANCEL, WAITS]),
+    row(One,  Running,  ParentCancel, CloseReq, OK,      &[CANCEL]),
     row(One,  CloseReq, Start,        CloseReq, CLOSED,  NONE),
-    row(One,  CloseReq, Complete,     Closed,   OK,      RESOLVE),
-    row(One,  CloseReq, Close,        CloseReq, OK,      WAITS),
+    row(One,  CloseReq, Complete,     Closed,   OK,      &[RESOLVE]),
+    row(One,  CloseReq, Close,        CloseReq, OK,      &[WAITS]),
     row(One,  CloseReq, ParentCancel, CloseReq, OK,      NONE),
     row(One,  Closed,   Start,        Closed,   CLOSED,  NONE),
     row(One,  Closed,   Close,        Closed,   OK,      NONE),
@@ -228,24 +249,24 @@ pub(crate) const ROWS: &[Row] = &[
     // ---- Many: restartable ----
     row(Many, Created,  Start,        Running,  OK,      NONE),
     row(Many, Created,  Stop,         Created,  OK,      NONE),
-    row(Many, Created,  Close,        Closed,   OK,      CANCEL | RESOLVE),
-    row(Many, Created,  ParentCancel, Closed,   OK,      CANCEL | RESOLVE),
+    row(Many, Created,  Close,        Closed,   OK,      &[CANCEL, RESOLVE]),
+    row(Many, Created,  ParentCancel, Closed,   OK,      &[CANCEL, RESOLVE]),
     row(Many, Running,  Start,        Running,  RUNNING, NONE),
-    row(Many, Running,  Complete,     Stopped,  OK,      CANCEL | RESOLVE),
-    row(Many, Running,  Stop,         StopReq,  OK,      CANCEL | WAITS),
-    row(Many, Running,  Close,        CloseReq, OK,      CANCEL | WAITS),
-    row(Many, Running,  ParentCancel, CloseReq, OK,      CANCEL),
+    row(Many, Running,  Complete,     Stopped,  OK,      &[CANCEL, RESOLVE]),
+    row(Many, Running,  Stop,         StopReq,  OK,      &[CANCEL, WAITS]),
+    row(Many, Running,  Close,        CloseReq, OK,      &[CANCEL, WAITS]),
+    row(Many, Running,  ParentCancel, CloseReq, OK,      &[CANCEL]),
     row(Many, StopReq,  Start,        StopReq,  RUNNING, NONE),
-    row(Many, StopReq,  Complete,     Stopped,  OK,      RESOLVE),
-    row(Many, StopReq,  Stop,         StopReq,  OK,      WAITS),
-    row(Many, StopReq,  Close,        CloseReq, OK,      WAITS),
+    row(Many, StopReq,  Complete,     Stopped,  OK,      &[RESOLVE]),
+    row(Many, StopReq,  Stop,         StopReq,  OK,      &[WAITS]),
+    row(Many, StopReq,  Close,        CloseReq, OK,      &[WAITS]),
     row(Many, StopReq,  ParentCancel, CloseReq, OK,      NONE),
     row(Many, CloseReq, Start,        CloseReq, CLOSED,  NONE),
-    row(Many, CloseReq, Complete,     Closed,   OK,      RESOLVE),
-    row(Many, CloseReq, Stop,         CloseReq, OK,      WAITS),
-    row(Many, CloseReq, Close,        CloseReq, OK,      WAITS),
+    row(Many, CloseReq, Complete,     Closed,   OK,      &[RESOLVE]),
+    row(Many, CloseReq, Stop,         CloseReq, OK,      &[WAITS]),
+    row(Many, CloseReq, Close,        CloseReq, OK,      &[WAITS]),
     row(Many, CloseReq, ParentCancel, CloseReq, OK,      NONE),
-    row(Many, Stopped,  Start,        Running,  OK,      NEW_RUN),
+    row(Many, Stopped,  Start,        Running,  OK,      &[NEW_RUN]),
     row(Many, Stopped,  Stop,         Stopped,  OK,      NONE),
     row(Many, Stopped,  Close,        Closed,   OK,      NONE),
     row(Many, Stopped,  ParentCancel, Closed,   OK,      NONE),
