@@ -6,6 +6,7 @@
 //! cargo bench --bench lifecycle
 //! ```
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -201,6 +202,20 @@ mod one_lifecycle {
             let one = One::new();
             drop(one.start().unwrap());
             black_box(one);
+        });
+    }
+
+    /// What watching the parent costs (the part of `with_parent` beyond
+    /// `new`): a boxed `cancelled_owned()` future on a clone of the parent,
+    /// polled once to register, then dropped to deregister.
+    #[divan::bench]
+    fn part_parent_watch(b: Bencher) {
+        let parent = CancellationToken::new();
+        b.bench(|| {
+            let mut watch = Box::pin(parent.clone().cancelled_owned());
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(watch.as_mut().poll(&mut cx).is_pending());
+            drop(black_box(watch));
         });
     }
 

@@ -36,13 +36,15 @@
 //! # Invariants
 //!
 //! 1. While `C` is set, the slot holds the token of the word's run, and every
-//!    change of the word other than a `Start` that begins a new run is made
-//!    with the slot locked. (A new run clears `C`; the slot then holds the
-//!    previous run's token, already cancelled.)
+//!    change of the word's phase other than a `Start` that begins a new run
+//!    is made with the slot locked. (A new run clears `C`; the slot then
+//!    holds the previous run's token, already cancelled. Waiters set `W`
+//!    without the lock, invariant #4; that changes no phase.)
 //! 2. Consequently, a thread that holds the slot lock and sees `C` set in a
-//!    phase other than `Stopped` sees a word nobody else can change, so when
+//!    phase other than `Stopped` sees a phase nobody else can change, so when
 //!    a cell cancels the context, the engine cancels the token *before* the
-//!    compare-and-swap that publishes the new phase and that swap cannot fail.
+//!    compare-and-swap that publishes the new phase; if that swap fails, it
+//!    is only because a waiter set `W`, and the retry applies the same cell.
 //!    No thread can observe a phase whose reads say "context cancelled" while
 //!    the token it could have obtained is not cancelled.
 //! 3. While `C` is clear nobody holds a token of the current run; `context()`
@@ -50,18 +52,17 @@
 //!    publishes it by setting `C` with a compare-and-swap, retrying if the
 //!    word changed in between.
 //! 4. Waiters are notified after the compare-and-swap that resolves `done`
-//!    (table invariant #3), and only if the word it replaced had `W` set; that
-//!    swap clears `W`. A waiter first registers its listener, then re-reads
-//!    the word: if the run has ended it does not wait; otherwise it waits
-//!    once `W` is set, setting it itself with a compare-and-swap if needed
-//!    ([`Inner::listen_for`]). All of this is on the one atomic word, so its
-//!    modification order decides: either the resolving swap comes first and
-//!    the waiter's re-read sees the run ended, or the swap replaces a word
-//!    with `W` set and notifies, after the registration (the waiter's
-//!    registration happens before its `W` swap, or before the re-read that
-//!    saw `W`, which precedes the resolving swap; event-listener's list lock
-//!    orders the rest). No wake-up is lost, and `W` is only ever set in a
-//!    phase whose `done` is not resolved.
+//!    (table invariant #3), and only if the word it replaced had `W` set. A
+//!    waiter first registers its listener, then sets `W` with one
+//!    `fetch_or`, which also re-reads the word: if the run had ended it does
+//!    not wait ([`Inner::listen_for`]). Both are read-modify-writes of the
+//!    one atomic word, so its modification order decides: either the
+//!    resolving swap comes first and the waiter's `fetch_or` sees the run
+//!    ended, or the swap replaces a word with `W` set and notifies, after the
+//!    registration (which happens before the `fetch_or` it reads). No
+//!    wake-up is lost. `W` is cleared only by the next run's `Start`; set on
+//!    an ended run it is never read, since a run ends once (table invariant
+//!    #3) and a later waiter of that run sees the end first.
 //! 5. The waker watching the parent token owns an `Arc<Inner>`; the cycle
 //!    through `watch` is broken when the last handle is dropped (or when the
 //!    parent is cancelled, which consumes the waker).
@@ -110,7 +111,8 @@ const WAITERS: u64 = 1 << 5;
 /// Shift of the run number.
 const RUN_SHIFT: u32 = 6;
 /// The word of a new instance: phase `Created`, run 1, no context.
-const INITIAL: u64 = (1 << RUN_SHIFT) | phase_code(Phase::Created);
+/// (`Created` is phase code 0, checked by the unit test `phase_codes_decode`.)
+const INITIAL: u64 = 1 << RUN_SHIFT;
 
 /// How a phase is stored in the state word: the two low bits are the public
 /// [`State`] of the phase (its discriminant), the two above tell the three
@@ -177,26 +179,21 @@ impl Word {
         self.0 & WAITERS != 0
     }
 
-    fn with_waiters(self) -> Word {
-        Word(self.0 | WAITERS)
-    }
-
     /// Whether run `run` has ended (or the instance closed before it began).
     fn run_ended(self, run: u64) -> bool {
         table::reads(self.phase()).done_resolved || self.run() > run
     }
 
-    /// The word after `cell` is applied to `self`.
+    /// The word after `cell` is applied to `self`. (`+` puts the phase code
+    /// into phase bits that are clear on the left; `|` would do the same, but
+    /// then `^` would too, a mutant no test could tell apart.)
     fn after(self, cell: Cell) -> Word {
         if cell.new_run {
             // A new run: next run number, no context yet (invariant #1), no
             // waiters (invariant #4).
-            Word(((self.run() + 1) << RUN_SHIFT) | phase_code(cell.next))
-        } else if cell.resolves_done {
-            // The waiters are notified by this transition (invariant #4).
-            Word((self.0 & !(PHASE_BITS | WAITERS)) | phase_code(cell.next))
+            Word(((self.run() + 1) << RUN_SHIFT) + phase_code(cell.next))
         } else {
-            Word((self.0 & !PHASE_BITS) | phase_code(cell.next))
+            Word((self.0 & !PHASE_BITS) + phase_code(cell.next))
         }
     }
 }
@@ -320,7 +317,9 @@ impl Inner {
                 continue;
             }
             if cell.cancels_context && cur.has_context() {
-                // Invariant #2: cancel first; the swap below cannot fail.
+                // Invariant #2: cancel first; the swap below can only fail
+                // because a waiter set `W`, and then the same cell is retried
+                // (cancelling again is a no-op).
                 if let Some(token) = slot.as_ref().and_then(|s| s.token.as_ref()) {
                     token.cancel();
                 }
@@ -346,8 +345,7 @@ impl Inner {
                         "transition"
                     );
                     if cell.resolves_done && cur.has_waiters() {
-                        // Invariant #4: somebody announced a wait on this
-                        // run; this swap cleared `W`.
+                        // Invariant #4: somebody announced a wait on this run.
                         self.signal.notify(usize::MAX);
                     }
                     return Applied { prev: cur, cell };
@@ -411,25 +409,16 @@ impl Inner {
     /// setting `W` unless the run has ended meanwhile (invariant #4).
     pub(crate) fn listen_for(&self, run: u64) -> Option<event_listener::EventListener> {
         let listener = self.signal.listen();
-        let mut cur = self.load();
-        loop {
-            if cur.run_ended(run) {
-                return None;
-            }
-            if cur.has_waiters() {
-                return Some(listener);
-            }
-            // AcqRel: Release orders our registration before the swap that
-            // resolves the run (it reads `W` with Acquire, then notifies).
-            match self.word.compare_exchange(
-                cur.0,
-                cur.with_waiters().0,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => return Some(listener),
-                Err(actual) => cur = Word(actual),
-            }
+        // AcqRel: Release orders our registration before the swap that ends
+        // the run (it reads `W` with Acquire, then notifies); Acquire makes
+        // the end of the run, if it came first, visible like `load` does.
+        // Setting `W` on a word whose run has ended is harmless: `W` is not
+        // read again before the next run begins without it.
+        let prev = Word(self.word.fetch_or(WAITERS, Ordering::AcqRel));
+        if prev.run_ended(run) {
+            None
+        } else {
+            Some(listener)
         }
     }
 
@@ -627,6 +616,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn with_context_sets_the_bit() {
+        for word in [Word(INITIAL), Word(INITIAL).with_context()] {
+            let set = word.with_context();
+            assert!(set.has_context());
+            assert_eq!(set.phase(), word.phase());
+            assert_eq!(set.run(), word.run());
+        }
+    }
+
+    #[test]
     fn phase_codes_decode() {
         let mut seen = Vec::new();
         for phase in Phase::ALL {
@@ -641,7 +640,9 @@ mod tests {
                 assert_eq!(word.state(), table::reads(phase).state, "{phase:?}");
             }
         }
+        assert_eq!(phase_code(Phase::Created), 0, "INITIAL relies on it");
         assert_eq!(Word(INITIAL).phase(), Phase::Created);
         assert_eq!(Word(INITIAL).run(), 1);
+        assert!(!Word(INITIAL).has_context() && !Word(INITIAL).has_waiters());
     }
 }

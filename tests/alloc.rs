@@ -60,6 +60,24 @@ fn restarts_without_context_allocate_nothing() {
     assert_eq!(allocs() - before, 0, "allocations in 10,000 restarts");
 }
 
+/// A run nobody waits for ends without touching the waiter list (engine
+/// invariant #4): event-listener allocates its list on first use, so even
+/// the first completion or close of a fresh instance allocates nothing.
+#[test]
+fn ending_runs_nobody_waits_for_allocates_nothing() {
+    let many = Many::new();
+    let one = One::new();
+    let idle = Many::new();
+    let before = allocs();
+    for _ in 0..3 {
+        drop(many.start().unwrap());
+    }
+    drop(one.start().unwrap());
+    let _ = many.close();
+    let _ = idle.cancel();
+    assert_eq!(allocs() - before, 0, "allocations without any waiter");
+}
+
 #[test]
 fn restarts_with_context_do_not_grow_memory() {
     let parent = CancellationToken::new();
