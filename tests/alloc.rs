@@ -73,7 +73,7 @@ fn ending_runs_nobody_waits_for_allocates_nothing() {
         drop(many.start().unwrap());
     }
     drop(one.start().unwrap());
-    let _ = many.close();
+    drop(many.close());
     let _ = idle.cancel();
     assert_eq!(allocs() - before, 0, "allocations without any waiter");
 }
