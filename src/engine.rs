@@ -355,14 +355,6 @@ impl Inner {
         }
     }
 
-    /// A new token for a run. It is a root token, not a child of the parent:
-    /// only the instance's own transitions cancel it, so its cancellation is
-    /// always in step with the state word (invariant #2), including when the
-    /// cause is the parent (invariant #6).
-    fn new_token() -> CancellationToken {
-        CancellationToken::new()
-    }
-
     /// The current run's context token, created on first use (invariant #3).
     pub(crate) fn context(&self) -> CancellationToken {
         let mut slot = self.slot.lock();
@@ -371,9 +363,13 @@ impl Inner {
             if slot.run != cur.run() || slot.token.is_none() {
                 // Either no token yet, or the slot holds an earlier run's
                 // (already cancelled, invariant #1) or an unpublished token of
-                // an earlier attempt: this run needs its own.
+                // an earlier attempt: this run needs its own. A root token,
+                // not a child of the parent: only the instance's own
+                // transitions cancel it, so its cancellation is always in
+                // step with the state word (invariant #2), including when the
+                // cause is the parent (invariant #6).
                 slot.run = cur.run();
-                slot.token = Some(Self::new_token());
+                slot.token = Some(CancellationToken::new());
             }
             let Some(token) = slot.token.clone() else {
                 unreachable!("shot: the slot was just filled")
@@ -614,6 +610,15 @@ impl Drop for Handle {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_debug_as_decoded_fields() {
+        let word = Word(INITIAL).with_context();
+        assert_eq!(
+            format!("{word:?}"),
+            "Word { phase: Created, run: 1, context_created: true, waiters: false }"
+        );
+    }
 
     #[test]
     fn with_context_sets_the_bit() {

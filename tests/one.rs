@@ -173,4 +173,6 @@ fn errors_and_states_display_like_go() {
     .map(ToString::to_string)
     .collect();
     assert_eq!(names, ["created", "running", "stopped", "closed"]);
+    let timed_out: Box<dyn std::error::Error> = Box::new(shot::TimedOut);
+    assert_eq!(timed_out.to_string(), "timed out waiting for the instance");
 }

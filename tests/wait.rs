@@ -76,6 +76,37 @@ async fn many_tokio_tasks_all_wake_on_close() {
     assert_eq!(one.state(), State::Closed);
 }
 
+/// The blocking waits return only once the run has ended: the waiter checks,
+/// after its wait returns, that the completion had begun (the flag is set
+/// before the guard is dropped, and only after the waiter had time to block).
+#[test]
+fn blocking_waits_return_only_after_the_end() {
+    for kind in ["wait", "wait_timeout", "wait_deadline"] {
+        let many = Many::new();
+        let guard = many.start().unwrap();
+        let done = many.done();
+        let ending = Arc::new(AtomicUsize::new(0));
+        let waiter = {
+            let ending = Arc::clone(&ending);
+            thread::spawn(move || {
+                match kind {
+                    "wait" => done.wait(),
+                    "wait_timeout" => done.wait_timeout(BOUND).unwrap(),
+                    _ => done
+                        .wait_deadline(std::time::Instant::now() + BOUND)
+                        .unwrap(),
+                }
+                assert_eq!(ending.load(Ordering::SeqCst), 1, "{kind} returned early");
+                assert!(done.is_done());
+            })
+        };
+        thread::sleep(Duration::from_millis(20));
+        ending.store(1, Ordering::SeqCst);
+        drop(guard);
+        waiter.join().unwrap();
+    }
+}
+
 #[test]
 fn futures_executor_waits_for_a_stop() {
     let many = Many::new();
