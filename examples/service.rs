@@ -205,17 +205,25 @@ async fn main() {
     shutdown.cancel(); // closes the worker at once; cancels the group and the G
     let bound = Duration::from_secs(2);
     match tokio::time::timeout(bound, worker.close()).await {
-        Ok(()) => log(start, "worker", format!("state: {}", worker.state())),
+        Ok(()) => log(
+            start,
+            "main",
+            format!("worker {} within {bound:?}", worker.state()),
+        ),
         Err(_) => log(start, "worker", format!("did not exit within {bound:?}")),
     }
     match tokio::time::timeout(bound, server.close()).await {
-        Ok(Ok(())) => log(start, "server", "all connections closed"),
+        Ok(Ok(())) => log(
+            start,
+            "main",
+            format!("server closed within {bound:?}, no errors"),
+        ),
         Ok(Err(report)) => log(start, "server", format!("closed with errors: {report}")),
         Err(_) => log(start, "server", format!("did not close within {bound:?}")),
     }
     match tokio::time::timeout(bound, flusher.close()).await {
         Ok(()) => match flusher.take() {
-            Some(Ok(n)) => log(start, "flusher", format!("result: {n} flushes")),
+            Some(Ok(n)) => log(start, "main", format!("flusher returned {n} flushes")),
             Some(Err(e)) => log(start, "flusher", format!("failed: {e}")),
             None => unreachable!("the job has exited"),
         },

@@ -57,6 +57,45 @@ async fn a_panic_is_the_outcome_never_a_success() {
 }
 
 #[tokio::test]
+async fn outcomes_debug_with_their_contents() {
+    let g: G<(), ()> = go(|_| async { panic!("kaboom") });
+    finish(&g).await;
+    assert_eq!(
+        format!("{:?}", g.err().unwrap()),
+        r#"Panicked(Panic { message: Some("kaboom"), .. })"#
+    );
+    let failed: TaskError<&str> = TaskError::Failed(Arc::new("refused"));
+    assert_eq!(format!("{failed:?}"), r#"Failed("refused")"#);
+    assert_eq!(format!("{:?}", TaskError::<()>::Aborted), "Aborted");
+    assert_eq!(failed.to_string(), "task failed: refused");
+    let panicked: TaskError<&str> = match g.err().unwrap() {
+        TaskError::Panicked(p) => TaskError::Panicked(p),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(panicked.to_string(), "task panicked: kaboom");
+    assert_eq!(
+        TaskError::<&str>::Aborted.to_string(),
+        "task dropped before it finished (runtime shut down)"
+    );
+}
+
+#[tokio::test]
+async fn outcomes_chain_their_cause_as_error_source() {
+    use std::error::Error as _;
+    let cause = std::io::Error::other("disk gone");
+    let failed: TaskError<std::io::Error> = TaskError::Failed(Arc::new(cause));
+    assert_eq!(failed.source().unwrap().to_string(), "disk gone");
+    let g: G<(), std::io::Error> = go(|_| async { panic!("kaboom") });
+    finish(&g).await;
+    let panicked = g.err().unwrap();
+    assert_eq!(
+        panicked.source().unwrap().to_string(),
+        "task panicked: kaboom"
+    );
+    assert!(TaskError::<std::io::Error>::Aborted.source().is_none());
+}
+
+#[tokio::test]
 async fn a_panic_while_building_the_future_is_caught_too() {
     let g: G<(), ()> = go(|_| -> std::future::Ready<Result<(), ()>> { panic!("eager") });
     finish(&g).await;

@@ -345,3 +345,49 @@ async fn close_from_several_waiters_at_once() {
         tokio::time::timeout(BOUND, c).await.unwrap().unwrap();
     }
 }
+
+/// `GroupWait::wait` (no bound) blocks a plain thread until the last task
+/// ends and returns the group's report.
+#[test]
+fn a_blocking_wait_returns_the_report_after_the_last_task() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _enter = runtime.enter();
+    let group = Group::new();
+    let released = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    {
+        let released = Arc::clone(&released);
+        group
+            .go(move |_| async move {
+                let _ = rx.await;
+                assert_eq!(released.load(Ordering::SeqCst), 1);
+                panic!("last task fails");
+            })
+            .unwrap();
+    }
+    let wait = group.wait();
+    let waiter = std::thread::spawn(move || wait.wait());
+    std::thread::sleep(Duration::from_millis(20));
+    released.store(1, Ordering::SeqCst);
+    tx.send(()).unwrap();
+    let report = waiter.join().unwrap().unwrap_err();
+    assert_eq!(report.panics().len(), 1, "{report}");
+    assert_eq!(report.panics()[0].message(), Some("last task fails"));
+    assert!(group.is_empty());
+}
+
+#[test]
+fn debug_shows_the_report_and_hides_the_future() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _enter = runtime.enter();
+    let group = Group::new();
+    assert_eq!(format!("{:?}", group.wait()), "GroupWait { .. }");
+    group.go(|_| async { panic!("boom") }).unwrap();
+    let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
+    let debug = format!("{report:?}");
+    assert!(
+        debug.starts_with("GroupError { error: None, panics: [") && debug.ends_with("aborted: 0 }"),
+        "{debug}"
+    );
+    assert!(debug.contains("boom"), "{debug}");
+}
