@@ -133,8 +133,12 @@ impl Wait {
     /// ```
     pub fn wait(&self) {
         let Some(inner) = &self.inner else { return };
-        // Registers, then re-checks and announces (engine invariant #4).
-        while let Some(listener) = inner.listen_for(self.run) {
+        // A plain load first: an ended run needs no listener. Then register,
+        // re-check and announce (engine invariant #4), and park.
+        while !inner.run_ended(self.run) {
+            let Some(listener) = inner.listen_for(self.run) else {
+                return;
+            };
             listener.wait();
         }
     }
@@ -191,7 +195,10 @@ impl Wait {
         let Some(inner) = &self.inner else {
             return Ok(());
         };
-        while let Some(listener) = inner.listen_for(self.run) {
+        while !inner.run_ended(self.run) {
+            let Some(listener) = inner.listen_for(self.run) else {
+                return Ok(());
+            };
             if listener.wait_deadline(deadline).is_none() {
                 return if inner.run_ended(self.run) {
                     Ok(())
