@@ -81,7 +81,7 @@ pub(crate) const PHASES: usize = 6;
 
 impl Phase {
     /// Every phase, in discriminant order.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) const ALL: [Phase; PHASES] = [
         Phase::Created,
         Phase::Running,

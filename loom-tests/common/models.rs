@@ -11,6 +11,26 @@
 use super::script::{Act::*, Model};
 use super::Kind::{Many, One};
 
+/// Defines one model for both kinds: `$one` (`loom_one::$test`, kind One)
+/// and `$many` (`loom_many::$test`, kind Many), with the same operations.
+/// Models whose operations differ by kind are written out below.
+macro_rules! both {
+    ($(#[$doc:meta])* $one:ident, $many:ident, $test:literal, { $($fields:tt)* }) => {
+        $(#[$doc])*
+        pub static $one: Model = Model {
+            name: concat!("loom_one::", $test),
+            kind: One,
+            $($fields)*
+        };
+        $(#[$doc])*
+        pub static $many: Model = Model {
+            name: concat!("loom_many::", $test),
+            kind: Many,
+            $($fields)*
+        };
+    };
+}
+
 // ---------------------------------------------------------------------------
 // One
 
@@ -28,58 +48,58 @@ pub static ONE_START_START: Model = Model {
     suffix: &[State],
 };
 
-/// A run against close2 (waiting for it) and cancel.
-pub static ONE_START_CLOSE: Model = Model {
-    name: "loom_one::start_close",
-    kind: One,
-    parent: false,
-    bound: Some(3),
-    prefix: &[],
-    threads: &[
-        &[Start(0), GuardCtx(0), Complete(0)],
-        &[Close2(0), Wait(0), State, Idle, Cancel],
-    ],
-    suffix: &[State],
-};
+both!(
+    /// A run against close2 (waiting for it) and cancel.
+    ONE_START_CLOSE, MANY_START_CLOSE, "start_close", {
+        parent: false,
+        bound: Some(3),
+        prefix: &[],
+        threads: &[
+            &[Start(0), GuardCtx(0), Complete(0)],
+            &[Close2(0), Wait(0), State, Idle, Cancel],
+        ],
+        suffix: &[State],
+    }
+);
 
-/// The completion against close2, whose wait is awaited.
-pub static ONE_COMPLETE_CLOSE: Model = Model {
-    name: "loom_one::complete_close",
-    kind: One,
-    parent: false,
-    bound: Some(3),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[Complete(0)],
-        &[Close2(0), Ctx(0), WaitAsync(0), State, Idle],
-    ],
-    suffix: &[State],
-};
+both!(
+    /// The completion against close2, whose wait is awaited.
+    ONE_COMPLETE_CLOSE, MANY_COMPLETE_CLOSE, "complete_close", {
+        parent: false,
+        bound: Some(3),
+        prefix: &[Start(0), GuardCtx(0)],
+        threads: &[
+            &[Complete(0)],
+            &[Close2(0), Ctx(0), WaitAsync(0), State, Idle],
+        ],
+        suffix: &[State],
+    }
+);
 
-/// The completion against cancel.
-pub static ONE_COMPLETE_CANCEL: Model = Model {
-    name: "loom_one::complete_cancel",
-    kind: One,
-    parent: false,
-    bound: None,
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[&[Complete(0)], &[Cancel, Ctx(0), State]],
-    suffix: &[State],
-};
+both!(
+    /// The completion against cancel.
+    ONE_COMPLETE_CANCEL, MANY_COMPLETE_CANCEL, "complete_cancel", {
+        parent: false,
+        bound: None,
+        prefix: &[Start(0), GuardCtx(0)],
+        threads: &[&[Complete(0)], &[Cancel, Ctx(0), State]],
+        suffix: &[State],
+    }
+);
 
-/// Closes and cancels in two threads, one waiting, against the completion.
-pub static ONE_CLOSE_CLOSE: Model = Model {
-    name: "loom_one::close_close",
-    kind: One,
-    parent: false,
-    bound: Some(3),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[Close2(0), Cancel, Wait(0), State],
-        &[Cancel, Close(1), Complete(0)],
-    ],
-    suffix: &[State],
-};
+both!(
+    /// Closes and cancels in two threads, one waiting, against the completion.
+    ONE_CLOSE_CLOSE, MANY_CLOSE_CLOSE, "close_close", {
+        parent: false,
+        bound: Some(3),
+        prefix: &[Start(0), GuardCtx(0)],
+        threads: &[
+            &[Close2(0), Cancel, Wait(0), State],
+            &[Cancel, Close(1), Complete(0)],
+        ],
+        suffix: &[State],
+    }
+);
 
 /// The parent's cancellation against a start.
 pub static ONE_PARENT_CANCEL_START: Model = Model {
@@ -95,79 +115,80 @@ pub static ONE_PARENT_CANCEL_START: Model = Model {
     suffix: &[State],
 };
 
-/// The parent's cancellation against the completion.
-pub static ONE_PARENT_CANCEL_COMPLETE: Model = Model {
-    name: "loom_one::parent_cancel_complete",
-    kind: One,
-    parent: true,
-    bound: None,
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[&[Complete(0)], &[ParentCancel, Ctx(0), State]],
-    suffix: &[State],
-};
+both!(
+    /// The parent's cancellation against the completion.
+    ONE_PARENT_CANCEL_COMPLETE, MANY_PARENT_CANCEL_COMPLETE, "parent_cancel_complete", {
+        parent: true,
+        bound: None,
+        prefix: &[Start(0), GuardCtx(0)],
+        threads: &[&[Complete(0)], &[ParentCancel, Ctx(0), State]],
+        suffix: &[State],
+    }
+);
 
-/// The parent's cancellation against close2, cancel and a close wait.
-pub static ONE_PARENT_CANCEL_CLOSE: Model = Model {
-    name: "loom_one::parent_cancel_close",
-    kind: One,
-    parent: true,
-    bound: Some(3),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[ParentCancel, Complete(0)],
-        &[Close2(0), Cancel, Wait(0), State],
-    ],
-    suffix: &[State],
-};
+both!(
+    /// The parent's cancellation against close2 (waiting), cancel and a close
+    /// wait.
+    ONE_PARENT_CANCEL_CLOSE, MANY_PARENT_CANCEL_CLOSE, "parent_cancel_close", {
+        parent: true,
+        bound: Some(3),
+        prefix: &[Start(0), GuardCtx(0)],
+        threads: &[
+            &[ParentCancel, Complete(0)],
+            &[Close2(0), Cancel, Wait(0), State],
+        ],
+        suffix: &[State],
+    }
+);
 
-/// The parent's cancellation against the lazy creation of the context and a
-/// done wait of a never-started instance.
-pub static ONE_PARENT_CANCEL_CONTEXT: Model = Model {
-    name: "loom_one::parent_cancel_context",
-    kind: One,
-    parent: true,
-    bound: Some(3),
-    prefix: &[],
-    threads: &[&[ParentCancel], &[Context, Done(0), Wait(0), State]],
-    suffix: &[State],
-};
+both!(
+    /// The parent's cancellation against the lazy creation of the context and a
+    /// done wait of a never-started instance.
+    ONE_PARENT_CANCEL_CONTEXT, MANY_PARENT_CANCEL_CONTEXT, "parent_cancel_context", {
+        parent: true,
+        bound: Some(3),
+        prefix: &[],
+        threads: &[&[ParentCancel], &[Context, Done(0), Wait(0), State]],
+        suffix: &[State],
+    }
+);
 
-/// A start made after seeing the parent cancelled, racing the watch: the
-/// start must see the cancellation applied (engine invariant #6).
-pub static ONE_PARENT_SEEN_START: Model = Model {
-    name: "loom_one::parent_seen_start",
-    kind: One,
-    parent: true,
-    bound: None,
-    prefix: &[],
-    threads: &[
-        &[ParentCancel],
-        &[ParentSeen, Start(0), GuardCtx(0), Complete(0), State],
-    ],
-    suffix: &[State],
-};
+both!(
+    /// A start made after seeing the parent cancelled, racing the watch: the
+    /// start must see the cancellation applied (engine invariant #6).
+    ONE_PARENT_SEEN_START, MANY_PARENT_SEEN_START, "parent_seen_start", {
+        parent: true,
+        bound: None,
+        prefix: &[],
+        threads: &[
+            &[ParentCancel],
+            &[ParentSeen, Start(0), GuardCtx(0), Complete(0), State],
+        ],
+        suffix: &[State],
+    }
+);
 
-/// The parent cancelled from two threads at once.
-pub static ONE_PARENT_CANCEL_TWICE: Model = Model {
-    name: "loom_one::parent_cancel_twice",
-    kind: One,
-    parent: true,
-    bound: None,
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[&[ParentCancel, Complete(0)], &[ParentCancel, State]],
-    suffix: &[State],
-};
+both!(
+    /// The parent cancelled from two threads at once.
+    ONE_PARENT_CANCEL_TWICE, MANY_PARENT_CANCEL_TWICE, "parent_cancel_twice", {
+        parent: true,
+        bound: None,
+        prefix: &[Start(0), GuardCtx(0)],
+        threads: &[&[ParentCancel, Complete(0)], &[ParentCancel, State]],
+        suffix: &[State],
+    }
+);
 
-/// The lazy creation of the context against close2.
-pub static ONE_CONTEXT_CLOSE: Model = Model {
-    name: "loom_one::context_close",
-    kind: One,
-    parent: false,
-    bound: None,
-    prefix: &[],
-    threads: &[&[Context, State], &[Close2(0), State]],
-    suffix: &[State],
-};
+both!(
+    /// The lazy creation of the context against close2.
+    ONE_CONTEXT_CLOSE, MANY_CONTEXT_CLOSE, "context_close", {
+        parent: false,
+        bound: None,
+        prefix: &[],
+        threads: &[&[Context, State], &[Close2(0), State]],
+        suffix: &[State],
+    }
+);
 
 /// The lazy creation of the context (twice) against the completion.
 pub static ONE_CONTEXT_COMPLETE: Model = Model {
@@ -208,20 +229,20 @@ pub static ONE_DONE_CLOSE: Model = Model {
     suffix: &[State],
 };
 
-/// Two threads making done waits, one waiting, against the context and the
-/// completion.
-pub static ONE_DONE_DONE: Model = Model {
-    name: "loom_one::done_done",
-    kind: One,
-    parent: false,
-    bound: Some(3),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[Done(0), Wait(0), State],
-        &[Done(1), State, Context, Complete(0)],
-    ],
-    suffix: &[State],
-};
+both!(
+    /// Two threads making done waits, one waiting, against the context and the
+    /// completion.
+    ONE_DONE_DONE, MANY_DONE_DONE, "done_done", {
+        parent: false,
+        bound: Some(3),
+        prefix: &[Start(0), GuardCtx(0)],
+        threads: &[
+            &[Done(0), Wait(0), State],
+            &[Done(1), State, Context, Complete(0)],
+        ],
+        suffix: &[State],
+    }
+);
 
 /// The last handle dropped (which closes) against the lazy creation of the
 /// context and the completion.
@@ -235,29 +256,29 @@ pub static ONE_LAST_HANDLE_COMPLETE: Model = Model {
     suffix: &[Wait(0), Idle],
 };
 
-/// The last handle dropped (which closes a never-started instance) against
-/// a waiter blocked on `done()`; the context made before must end cancelled.
-pub static ONE_LAST_HANDLE_WAIT: Model = Model {
-    name: "loom_one::last_handle_wait",
-    kind: One,
-    parent: false,
-    bound: Some(3),
-    prefix: &[Context, Done(0)],
-    threads: &[&[Wait(0), Idle], &[DropHandle]],
-    suffix: &[],
-};
+both!(
+    /// The last handle dropped (which closes a never-started instance) against
+    /// a waiter blocked on `done()`; the context made before must end cancelled.
+    ONE_LAST_HANDLE_WAIT, MANY_LAST_HANDLE_WAIT, "last_handle_wait", {
+        parent: false,
+        bound: Some(3),
+        prefix: &[Context, Done(0)],
+        threads: &[&[Wait(0), Idle], &[DropHandle]],
+        suffix: &[],
+    }
+);
 
-/// The last handle dropped (which breaks the parent-watch cycle) against
-/// the parent's cancellation (which runs the watch).
-pub static ONE_LAST_HANDLE_PARENT_CANCEL: Model = Model {
-    name: "loom_one::last_handle_parent_cancel",
-    kind: One,
-    parent: true,
-    bound: None,
-    prefix: &[Start(0), GuardCtx(0), Done(0)],
-    threads: &[&[ParentCancel, Complete(0)], &[DropHandle]],
-    suffix: &[Wait(0), Idle],
-};
+both!(
+    /// The last handle dropped (which breaks the parent-watch cycle) against
+    /// the parent's cancellation (which runs the watch).
+    ONE_LAST_HANDLE_PARENT_CANCEL, MANY_LAST_HANDLE_PARENT_CANCEL, "last_handle_parent_cancel", {
+        parent: true,
+        bound: None,
+        prefix: &[Start(0), GuardCtx(0), Done(0)],
+        threads: &[&[ParentCancel, Complete(0)], &[DropHandle]],
+        suffix: &[Wait(0), Idle],
+    }
+);
 
 /// An observer reading `state()` against a run and a cancel.
 pub static ONE_OBSERVE: Model = Model {
@@ -274,20 +295,20 @@ pub static ONE_OBSERVE: Model = Model {
     suffix: &[State],
 };
 
-/// Three threads: start vs completion vs close.
-pub static ONE_START_COMPLETE_CLOSE: Model = Model {
-    name: "loom_one::start_complete_close",
-    kind: One,
-    parent: false,
-    bound: Some(2),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[Complete(0)],
-        &[Start(1), GuardCtx(1), Complete(1)],
-        &[Close2(0), Wait(0), State],
-    ],
-    suffix: &[State],
-};
+both!(
+    /// Three threads: start (a restart, for Many) vs completion vs close.
+    ONE_START_COMPLETE_CLOSE, MANY_START_COMPLETE_CLOSE, "start_complete_close", {
+        parent: false,
+        bound: Some(2),
+        prefix: &[Start(0), GuardCtx(0)],
+        threads: &[
+            &[Complete(0)],
+            &[Start(1), GuardCtx(1), Complete(1)],
+            &[Close2(0), Wait(0), State],
+        ],
+        suffix: &[State],
+    }
+);
 
 // ---------------------------------------------------------------------------
 // Many
@@ -307,34 +328,6 @@ pub static MANY_START_START: Model = Model {
     suffix: &[State],
 };
 
-/// A run against close2 (waiting for it) and cancel.
-pub static MANY_START_CLOSE: Model = Model {
-    name: "loom_many::start_close",
-    kind: Many,
-    parent: false,
-    bound: Some(3),
-    prefix: &[],
-    threads: &[
-        &[Start(0), GuardCtx(0), Complete(0)],
-        &[Close2(0), Wait(0), State, Idle, Cancel],
-    ],
-    suffix: &[State],
-};
-
-/// The completion against close2, whose wait is awaited.
-pub static MANY_COMPLETE_CLOSE: Model = Model {
-    name: "loom_many::complete_close",
-    kind: Many,
-    parent: false,
-    bound: Some(3),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[Complete(0)],
-        &[Close2(0), Ctx(0), WaitAsync(0), State, Idle],
-    ],
-    suffix: &[State],
-};
-
 /// The completion against stop2, whose wait is blocked on.
 pub static MANY_COMPLETE_STOP: Model = Model {
     name: "loom_many::complete_stop",
@@ -343,17 +336,6 @@ pub static MANY_COMPLETE_STOP: Model = Model {
     bound: Some(3),
     prefix: &[Start(0), GuardCtx(0)],
     threads: &[&[Complete(0)], &[Stop2(0), Ctx(0), Wait(0), State, Idle]],
-    suffix: &[State],
-};
-
-/// The completion against cancel.
-pub static MANY_COMPLETE_CANCEL: Model = Model {
-    name: "loom_many::complete_cancel",
-    kind: Many,
-    parent: false,
-    bound: None,
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[&[Complete(0)], &[Cancel, Ctx(0), State]],
     suffix: &[State],
 };
 
@@ -379,20 +361,6 @@ pub static MANY_STOP_STOP: Model = Model {
     threads: &[
         &[Stop(0), Halt, Wait(0), State],
         &[Stop2(1), Halt, Complete(0)],
-    ],
-    suffix: &[State],
-};
-
-/// Closes and cancels in two threads, one waiting, against the completion.
-pub static MANY_CLOSE_CLOSE: Model = Model {
-    name: "loom_many::close_close",
-    kind: Many,
-    parent: false,
-    bound: Some(3),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[Close2(0), Cancel, Wait(0), State],
-        &[Cancel, Close(1), Complete(0)],
     ],
     suffix: &[State],
 };
@@ -426,17 +394,6 @@ pub static MANY_PARENT_CANCEL_START: Model = Model {
     suffix: &[State],
 };
 
-/// The parent's cancellation against the completion.
-pub static MANY_PARENT_CANCEL_COMPLETE: Model = Model {
-    name: "loom_many::parent_cancel_complete",
-    kind: Many,
-    parent: true,
-    bound: None,
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[&[Complete(0)], &[ParentCancel, Ctx(0), State]],
-    suffix: &[State],
-};
-
 /// The parent's cancellation against stop2 (waiting) and halt.
 pub static MANY_PARENT_CANCEL_STOP: Model = Model {
     name: "loom_many::parent_cancel_stop",
@@ -448,69 +405,6 @@ pub static MANY_PARENT_CANCEL_STOP: Model = Model {
         &[ParentCancel, Complete(0)],
         &[Stop2(0), Halt, Wait(0), State],
     ],
-    suffix: &[State],
-};
-
-/// The parent's cancellation against close2 (waiting) and cancel.
-pub static MANY_PARENT_CANCEL_CLOSE: Model = Model {
-    name: "loom_many::parent_cancel_close",
-    kind: Many,
-    parent: true,
-    bound: Some(3),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[ParentCancel, Complete(0)],
-        &[Close2(0), Cancel, Wait(0), State],
-    ],
-    suffix: &[State],
-};
-
-/// The parent's cancellation against the lazy creation of the context and a
-/// done wait of a never-started instance.
-pub static MANY_PARENT_CANCEL_CONTEXT: Model = Model {
-    name: "loom_many::parent_cancel_context",
-    kind: Many,
-    parent: true,
-    bound: Some(3),
-    prefix: &[],
-    threads: &[&[ParentCancel], &[Context, Done(0), Wait(0), State]],
-    suffix: &[State],
-};
-
-/// A start made after seeing the parent cancelled, racing the watch: the
-/// start must see the cancellation applied (engine invariant #6).
-pub static MANY_PARENT_SEEN_START: Model = Model {
-    name: "loom_many::parent_seen_start",
-    kind: Many,
-    parent: true,
-    bound: None,
-    prefix: &[],
-    threads: &[
-        &[ParentCancel],
-        &[ParentSeen, Start(0), GuardCtx(0), Complete(0), State],
-    ],
-    suffix: &[State],
-};
-
-/// The parent cancelled from two threads at once.
-pub static MANY_PARENT_CANCEL_TWICE: Model = Model {
-    name: "loom_many::parent_cancel_twice",
-    kind: Many,
-    parent: true,
-    bound: None,
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[&[ParentCancel, Complete(0)], &[ParentCancel, State]],
-    suffix: &[State],
-};
-
-/// The lazy creation of the context against close2.
-pub static MANY_CONTEXT_CLOSE: Model = Model {
-    name: "loom_many::context_close",
-    kind: Many,
-    parent: false,
-    bound: None,
-    prefix: &[],
-    threads: &[&[Context, State], &[Close2(0), State]],
     suffix: &[State],
 };
 
@@ -569,21 +463,6 @@ pub static MANY_DONE_STOP: Model = Model {
     suffix: &[State],
 };
 
-/// Two threads making done waits, one waiting, against the context and the
-/// completion.
-pub static MANY_DONE_DONE: Model = Model {
-    name: "loom_many::done_done",
-    kind: Many,
-    parent: false,
-    bound: Some(3),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[Done(0), Wait(0), State],
-        &[Done(1), State, Context, Complete(0)],
-    ],
-    suffix: &[State],
-};
-
 /// Restart cycles in two threads (runs with and without a context).
 pub static MANY_RESTART_CYCLES: Model = Model {
     name: "loom_many::restart_cycles",
@@ -632,29 +511,6 @@ pub static MANY_LAST_HANDLE_COMPLETE: Model = Model {
     suffix: &[Wait(0), Idle],
 };
 
-/// The last handle dropped (which closes a never-started instance) against
-/// a waiter blocked on `done()`; the context made before must end cancelled.
-pub static MANY_LAST_HANDLE_WAIT: Model = Model {
-    name: "loom_many::last_handle_wait",
-    kind: Many,
-    parent: false,
-    bound: Some(3),
-    prefix: &[Context, Done(0)],
-    threads: &[&[Wait(0), Idle], &[DropHandle]],
-    suffix: &[],
-};
-
-/// The last handle dropped against the parent's cancellation.
-pub static MANY_LAST_HANDLE_PARENT_CANCEL: Model = Model {
-    name: "loom_many::last_handle_parent_cancel",
-    kind: Many,
-    parent: true,
-    bound: None,
-    prefix: &[Start(0), GuardCtx(0), Done(0)],
-    threads: &[&[ParentCancel, Complete(0)], &[DropHandle]],
-    suffix: &[Wait(0), Idle],
-};
-
 /// An observer reading `state()` against restart cycles.
 pub static MANY_OBSERVE: Model = Model {
     name: "loom_many::observe",
@@ -665,21 +521,6 @@ pub static MANY_OBSERVE: Model = Model {
     threads: &[
         &[Start(0), GuardCtx(0), Complete(0), Start(1), Complete(1)],
         &[State, State, State],
-    ],
-    suffix: &[State],
-};
-
-/// Three threads: start (restart) vs completion vs close.
-pub static MANY_START_COMPLETE_CLOSE: Model = Model {
-    name: "loom_many::start_complete_close",
-    kind: Many,
-    parent: false,
-    bound: Some(2),
-    prefix: &[Start(0), GuardCtx(0)],
-    threads: &[
-        &[Complete(0)],
-        &[Start(1), GuardCtx(1), Complete(1)],
-        &[Close2(0), Wait(0), State],
     ],
     suffix: &[State],
 };
