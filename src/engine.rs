@@ -88,6 +88,7 @@
 //! always taken from parent to child and cannot form a cycle. Waiters are
 //! notified with no lock held.
 
+use core::cell::RefCell;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -96,7 +97,7 @@ use core::task::{Context, Waker};
 use event_listener::Event as Signal;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
+use crate::sync::{thread_local, Arc, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
 use crate::table::{self, Cell, Event, Kind, Outcome, Phase};
 use crate::{Error, Guard, State, Wait};
 
@@ -110,6 +111,8 @@ const CONTEXT_CREATED: u64 = 1 << 4;
 const WAITERS: u64 = 1 << 5;
 /// Shift of the run number.
 const RUN_SHIFT: u32 = 6;
+/// The largest run number the word can hold: 2^58 - 1 (invariant #8).
+pub(crate) const MAX_RUN: u64 = u64::MAX >> RUN_SHIFT;
 /// The word of a new instance: phase `Created`, run 1, no context.
 /// (`Created` is phase code 0, checked by the unit test `phase_codes_decode`.)
 const INITIAL: u64 = 1 << RUN_SHIFT;
@@ -190,8 +193,17 @@ impl Word {
     fn after(self, cell: Cell) -> Word {
         if cell.new_run {
             // A new run: next run number, no context yet (invariant #1), no
-            // waiters (invariant #4).
-            Word(((self.run() + 1) << RUN_SHIFT) + phase_code(cell.next))
+            // waiters (invariant #4). The run number is checked, never
+            // wrapped (invariant #8): a wrapped number would make a wait for
+            // an ended run read "not done".
+            let run = self.run();
+            assert!(
+                run < MAX_RUN,
+                "shot: `Many::start` cannot begin run {} (at most {MAX_RUN} runs per instance; \
+                 make a new `Many` to go on)",
+                u128::from(run) + 1,
+            );
+            Word(((run + 1) << RUN_SHIFT) + phase_code(cell.next))
         } else {
             Word((self.0 & !PHASE_BITS) + phase_code(cell.next))
         }
@@ -316,23 +328,27 @@ impl Inner {
                 cur = self.load();
                 continue;
             }
-            if cell.cancels_context && cur.has_context() {
-                // Invariant #2: cancel first; the swap below can only fail
-                // because a waiter set `W`, and then the same cell is retried
-                // (cancelling again is a no-op).
-                if let Some(token) = slot.as_ref().and_then(|s| s.token.as_ref()) {
-                    token.cancel();
-                }
-            }
-            // AcqRel: Release publishes the run's work and the cancelled
-            // token to whoever loads the new word (see `load`); Acquire orders
-            // our effects after the transitions we replace.
+            // AcqRel: Release publishes the run's work to whoever loads the
+            // new word (see `load`); Acquire orders our effects after the
+            // transitions we replace.
             match self
                 .word
                 .compare_exchange(cur.0, next.0, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => {
+                    // Invariant #2: the token is cancelled after the new
+                    // phase is published, with no lock held (the lock rule).
+                    // A clone under the lock: `C` set means the slot holds
+                    // this run's token (invariant #1).
+                    let token = if cell.cancels_context && cur.has_context() {
+                        slot.as_ref().and_then(|s| s.token.clone())
+                    } else {
+                        None
+                    };
                     drop(slot);
+                    if let Some(token) = token {
+                        token.cancel();
+                    }
                     #[cfg(feature = "tracing")]
                     tracing::trace!(
                         target: "shot",
@@ -357,6 +373,24 @@ impl Inner {
 
     /// The current run's context token, created on first use (invariant #3).
     pub(crate) fn context(&self) -> CancellationToken {
+        // Invariant #6: a caller who saw the parent cancelled gets a
+        // cancelled context.
+        if self.parent_cancel_pending() {
+            self.transition(Event::ParentCancel);
+        }
+        let (token, cancelled) = self.context_slot();
+        if cancelled {
+            // Invariant #2: the phase says cancelled; the thread that made
+            // the transition may not have cancelled the token yet, so help
+            // (a no-op if it has). Outside the lock: cancelling runs wakers.
+            token.cancel();
+        }
+        token
+    }
+
+    /// The current run's token, created if needed under the slot lock, and
+    /// whether the phase the call saw says the context is cancelled.
+    fn context_slot(&self) -> (CancellationToken, bool) {
         let mut slot = self.slot.lock();
         let mut cur = self.load();
         loop {
@@ -374,12 +408,9 @@ impl Inner {
             let Some(token) = slot.token.clone() else {
                 unreachable!("shot: the slot was just filled")
             };
+            let cancelled = table::reads(cur.phase()).context_cancelled;
             if cur.has_context() {
-                // Invariant #2: if the phase says cancelled, it already is.
-                return token;
-            }
-            if table::reads(cur.phase()).context_cancelled {
-                token.cancel();
+                return (token, cancelled);
             }
             // AcqRel: publishes the token to the transitions that must cancel
             // it (they see `C` and take the lock, invariant #1).
@@ -389,7 +420,7 @@ impl Inner {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return token,
+                Ok(_) => return (token, cancelled),
                 Err(actual) => cur = Word(actual),
             }
         }
@@ -444,12 +475,10 @@ impl Inner {
 /// cancellation is observed eagerly (spec/README.md, "Parent cancellation").
 struct ParentWatch(Arc<Inner>);
 
-impl std::task::Wake for ParentWatch {
-    fn wake(self: StdArc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &StdArc<Self>) {
+impl ParentWatch {
+    /// What a wake-up does: applies `ParentCancel` if the parent is
+    /// cancelled, else registers the watch again.
+    fn fire(self: StdArc<Self>) {
         let cancelled = self
             .0
             .parent
@@ -459,7 +488,67 @@ impl std::task::Wake for ParentWatch {
             self.0.transition(Event::ParentCancel);
         } else {
             // A wake-up that was not a cancellation: register again.
-            self.0.poll_watch(&Waker::from(StdArc::clone(self)));
+            let inner = Arc::clone(&self.0);
+            inner.poll_watch(&Waker::from(self));
+        }
+    }
+}
+
+impl std::task::Wake for ParentWatch {
+    fn wake(self: StdArc<Self>) {
+        propagate(self);
+    }
+
+    fn wake_by_ref(self: &StdArc<Self>) {
+        propagate(StdArc::clone(self));
+    }
+}
+
+thread_local! {
+    /// The work list of the parent cancellation this thread is propagating
+    /// (invariant #7): `Some` while a watch fires on this thread; a watch
+    /// woken meanwhile (by the token its instance's transition cancels) is
+    /// pushed here instead of firing inside that transition.
+    static PROPAGATION: RefCell<Option<Vec<StdArc<ParentWatch>>>> = RefCell::new(None);
+}
+
+/// Fires `watch`, and every watch its firing wakes, one after the other on
+/// this thread's stack (invariant #7): a chain of N nested instances takes N
+/// iterations of one loop, not N nested frames. The outermost call returns
+/// only when the list is empty, so the thread that cancelled the root token
+/// still sees every descendant closed when its `cancel()` returns.
+fn propagate(watch: StdArc<ParentWatch>) {
+    let nested = PROPAGATION.with(|list| match list.borrow_mut().as_mut() {
+        Some(pending) => {
+            pending.push(StdArc::clone(&watch));
+            true
+        }
+        None => false,
+    });
+    if nested {
+        return;
+    }
+    PROPAGATION.with(|list| *list.borrow_mut() = Some(Vec::new()));
+    // Ends the propagation even if a firing panics (a tracing subscriber, or
+    // an engine bug): the watches still pending then fire from the guard, so
+    // no descendant is left open.
+    let _end = EndPropagation;
+    let mut next = Some(watch);
+    while let Some(watch) = next {
+        watch.fire();
+        next = PROPAGATION.with(|list| list.borrow_mut().as_mut().and_then(Vec::pop));
+    }
+}
+
+/// Clears this thread's work list when the outermost [`propagate`] returns
+/// or unwinds; on unwind, fires what was still pending.
+struct EndPropagation;
+
+impl Drop for EndPropagation {
+    fn drop(&mut self) {
+        let pending = PROPAGATION.with(|list| list.borrow_mut().take());
+        for watch in pending.into_iter().flatten() {
+            propagate(watch);
         }
     }
 }

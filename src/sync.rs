@@ -22,6 +22,13 @@ pub(crate) use std::sync::{
     Arc,
 };
 
+/// Thread-local storage: under loom each modelled thread needs its own copy
+/// (loom runs its threads on one OS thread), so the macro comes from here too.
+#[cfg(loom)]
+pub(crate) use loom::thread_local;
+#[cfg(not(loom))]
+pub(crate) use std::thread_local;
+
 /// `std`'s `Arc` under every cfg, for two uses: wakers (`std::task::Wake` is
 /// implemented only for `std::sync::Arc`; the waker's payload holds a shim
 /// [`Arc`]), and G and Group, which run on tokio (which loom does not model)
