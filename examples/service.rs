@@ -59,7 +59,7 @@ async fn serve(start: Instant, group: Group) -> std::io::Result<std::net::Socket
 }
 
 #[cfg(not(loom))]
-async fn echo(start: Instant, stream: TcpStream, ctx: CancellationToken) {
+async fn echo(start: Instant, stream: TcpStream, ctx: shot::Context) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     loop {
@@ -90,7 +90,7 @@ async fn client(
     start: Instant,
     run: u32,
     addr: std::net::SocketAddr,
-    ctx: CancellationToken,
+    ctx: shot::Context,
 ) -> Result<u32, String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     let (read, mut write) = stream.into_split();

@@ -609,6 +609,7 @@ impl Handle {
 
     /// `start` without the parent check of invariant #6, for an instance
     /// made by [`Handle::unwatched`] whose watch is not armed yet.
+    #[cfg(feature = "tokio")]
     pub(crate) fn start_unwatched(&self) -> Result<Guard, Error> {
         let applied = self.inner.transition(Event::Start);
         applied.result()?;
@@ -717,6 +718,50 @@ mod tests {
             assert_eq!(set.phase(), word.phase());
             assert_eq!(set.run(), word.run());
         }
+    }
+
+    /// An instance whose word says `phase` in run `run`: the only way to
+    /// reach the last run numbers in a test.
+    fn at_run(kind: Kind, phase: Phase, run: u64) -> Handle {
+        let handle = Handle::unwatched(kind, None);
+        handle
+            .inner
+            .word
+            .store((run << RUN_SHIFT) | phase_code(phase), Ordering::Relaxed);
+        handle
+    }
+
+    #[test]
+    fn runs_up_to_the_last_number_start_end_and_resolve_their_waits() {
+        let many = at_run(Kind::Many, Phase::Stopped, MAX_RUN - 1);
+        let before = Wait::pending(Arc::clone(&many.inner), MAX_RUN - 1);
+        assert!(before.is_done());
+        let guard = many.start().expect("run 2^58 - 1 starts");
+        assert_eq!(many.inner.load().run(), MAX_RUN);
+        let done = many.done();
+        assert!(!done.is_done() && before.is_done());
+        let ctx = guard.context();
+        drop(guard);
+        assert!(done.is_done() && ctx.is_cancelled());
+        assert_eq!(many.state(), State::Stopped);
+    }
+
+    #[test]
+    fn a_start_past_the_last_run_number_panics_and_changes_nothing() {
+        let many = at_run(Kind::Many, Phase::Stopped, MAX_RUN);
+        let done = many.done();
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| many.start()))
+            .expect_err("the run number must not wrap");
+        let message = panic.downcast_ref::<String>().expect("a formatted message");
+        assert!(
+            message.contains("at most 288230376151711743 runs") && message.contains("new `Many`"),
+            "{message}"
+        );
+        assert_eq!(many.state(), State::Stopped);
+        assert_eq!(many.inner.load().run(), MAX_RUN);
+        assert!(done.is_done(), "the last run's wait stays resolved");
+        assert_eq!(many.close().1.is_done(), true);
+        assert_eq!(many.state(), State::Closed);
     }
 
     #[test]

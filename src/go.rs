@@ -9,6 +9,8 @@ use futures_util::FutureExt;
 use tokio::runtime::Handle as Runtime;
 use tokio_util::sync::CancellationToken;
 
+use crate::context::{Context, Parent};
+
 use crate::engine::Handle;
 use crate::panic::{Panic, TaskError};
 use crate::sync::{Mutex, StdArc as Arc};
@@ -53,7 +55,7 @@ pub(crate) fn current_runtime(caller: &str) -> Runtime {
 /// ```
 pub fn go<F, Fut, T, E>(f: F) -> G<T, E>
 where
-    F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+    F: FnOnce(Context) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
     E: Send + Sync + 'static,
@@ -87,14 +89,18 @@ where
 /// assert!(matches!(g.err(), Some(shot::TaskError::Failed(_))));
 /// # });
 /// ```
-pub fn go_ctx<F, Fut, T, E>(parent: &CancellationToken, f: F) -> G<T, E>
+pub fn go_ctx<F, Fut, T, E>(parent: &impl Parent, f: F) -> G<T, E>
 where
-    F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+    F: FnOnce(Context) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
     E: Send + Sync + 'static,
 {
-    go_on(&current_runtime("shot::go_ctx"), Some(parent), f)
+    go_on(
+        &current_runtime("shot::go_ctx"),
+        Some(parent.parent_token()),
+        f,
+    )
 }
 
 /// [`go`] / [`go_ctx`] on an explicit runtime: callable from any thread.
@@ -111,7 +117,7 @@ where
 /// ```
 pub fn go_on<F, Fut, T, E>(runtime: &Runtime, parent: Option<&CancellationToken>, f: F) -> G<T, E>
 where
-    F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+    F: FnOnce(Context) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
     E: Send + Sync + 'static,
@@ -273,8 +279,8 @@ impl<T, E> G<T, E> {
     /// # });
     /// ```
     #[must_use]
-    pub fn context(&self) -> CancellationToken {
-        self.handle.context()
+    pub fn context(&self) -> Context {
+        Context::new(self.handle.context())
     }
 
     /// Whether the task has exited.

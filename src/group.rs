@@ -4,13 +4,15 @@
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context as TaskContext, Poll, Waker};
 use std::error::Error as StdError;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use tokio_util::sync::CancellationToken;
+
+use crate::context::{Context, Parent};
 use tokio_util::task::TaskTracker;
 
 use crate::go::current_runtime;
@@ -165,8 +167,8 @@ impl Group {
     /// assert!(inner.context().is_cancelled());
     /// ```
     #[must_use]
-    pub fn with_parent(parent: &CancellationToken) -> Group {
-        Group::from_token(parent.child_token())
+    pub fn with_parent(parent: &impl Parent) -> Group {
+        Group::from_token(parent.parent_token().child_token())
     }
 
     fn from_token(ctx: CancellationToken) -> Group {
@@ -193,8 +195,8 @@ impl Group {
     /// assert!(ctx.is_cancelled());
     /// ```
     #[must_use]
-    pub fn context(&self) -> CancellationToken {
-        self.inner.ctx.clone()
+    pub fn context(&self) -> Context {
+        Context::new(self.inner.ctx.clone())
     }
 
     /// Spawns `f(ctx)` on the current tokio runtime (Go's `Group.Go`).
@@ -221,7 +223,7 @@ impl Group {
     /// ```
     pub fn go<F, Fut>(&self, f: F) -> Result<(), Error>
     where
-        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        F: FnOnce(Context) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
         self.spawn("shot::Group::go", move |ctx| async move {
@@ -256,7 +258,7 @@ impl Group {
     /// ```
     pub fn try_go<F, Fut, E>(&self, f: F) -> Result<(), Error>
     where
-        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        F: FnOnce(Context) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<BoxError>,
     {
@@ -267,7 +269,7 @@ impl Group {
 
     fn spawn<F, Fut>(&self, caller: &str, f: F) -> Result<(), Error>
     where
-        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        F: FnOnce(Context) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
     {
         let runtime = current_runtime(caller);
@@ -282,7 +284,7 @@ impl Group {
             }
             self.inner.tracker.token()
         };
-        let ctx = self.inner.ctx.clone();
+        let ctx = Context::new(self.inner.ctx.clone());
         let mut end = TaskEnd {
             inner: Arc::clone(&self.inner),
             finished: false,
@@ -500,7 +502,7 @@ impl GroupWait {
     fn wait_until(mut self, deadline: Option<Instant>) -> Result<Result<(), GroupError>, TimedOut> {
         let thread = std::thread::current();
         let waker = Waker::from(Arc::new(ThreadWaker(thread)));
-        let mut cx = Context::from_waker(&waker);
+        let mut cx = TaskContext::from_waker(&waker);
         loop {
             if let Poll::Ready(report) = self.future.as_mut().poll(&mut cx) {
                 return Ok(report);
@@ -531,7 +533,7 @@ impl std::task::Wake for ThreadWaker {
 impl Future for GroupWait {
     type Output = Result<(), GroupError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
         self.future.as_mut().poll(cx)
     }
 }

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use tokio_util::sync::CancellationToken;
+use crate::context::Context;
 
 use crate::engine::Inner;
 use crate::sync::Arc;
@@ -78,8 +78,8 @@ impl Guard {
     /// assert!(ctx.is_cancelled());
     /// ```
     #[must_use]
-    pub fn context(&self) -> CancellationToken {
-        self.inner.context()
+    pub fn context(&self) -> Context {
+        Context::new(self.inner.context())
     }
 }
 

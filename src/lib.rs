@@ -76,6 +76,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]
 
+mod context;
 mod engine;
 #[cfg(feature = "tokio")]
 mod go;
@@ -98,11 +99,16 @@ pub use group::{BoxError, Group, GroupError, GroupWait};
 #[cfg(feature = "tokio")]
 pub use panic::{Panic, TaskError};
 
+pub use context::{Context, Parent};
 pub use guard::Guard;
 pub use many::Many;
 pub use one::One;
 pub use state::{Error, State, TimedOut};
 pub use wait::Wait;
+
+/// tokio-util's token, re-exported: `with_parent` takes one, and a
+/// [`Context`] hands out children of the run's token as this type.
+pub use tokio_util::sync::CancellationToken;
 
 /// `true` when the crate was built with `--cfg loom`. Doc examples start with
 /// a hidden `if shot::__LOOM { return; }`: under loom every atomic must live
@@ -118,6 +124,7 @@ const _: () = {
     send_sync::<Many>();
     send_sync::<Guard>();
     send_sync::<Wait>();
+    send_sync::<Context>();
     send_sync::<State>();
     send_sync::<Error>();
     send_sync::<TimedOut>();

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use tokio_util::sync::CancellationToken;
+use crate::context::{Context, Parent};
 
 use crate::engine::Handle;
 use crate::table::Kind;
@@ -84,9 +84,9 @@ impl Many {
     /// assert_eq!(many.start().unwrap_err(), Error::Closed);
     /// ```
     #[must_use]
-    pub fn with_parent(parent: &CancellationToken) -> Many {
+    pub fn with_parent(parent: &impl Parent) -> Many {
         Many {
-            handle: Handle::new(Kind::Many, Some(parent)),
+            handle: Handle::new(Kind::Many, Some(parent.parent_token())),
         }
     }
 
@@ -140,8 +140,8 @@ impl Many {
     /// assert!(!many.context().is_cancelled());
     /// ```
     #[must_use]
-    pub fn context(&self) -> CancellationToken {
-        self.handle.context()
+    pub fn context(&self) -> Context {
+        Context::new(self.handle.context())
     }
 
     /// A wait that resolves when the current run (or, before a start, the

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use tokio_util::sync::CancellationToken;
+use crate::context::{Context, Parent};
 
 use crate::engine::Handle;
 use crate::table::Kind;
@@ -78,9 +78,9 @@ impl One {
     /// assert_eq!(one.state(), State::Closed);
     /// ```
     #[must_use]
-    pub fn with_parent(parent: &CancellationToken) -> One {
+    pub fn with_parent(parent: &impl Parent) -> One {
         One {
-            handle: Handle::new(Kind::One, Some(parent)),
+            handle: Handle::new(Kind::One, Some(parent.parent_token())),
         }
     }
 
@@ -133,8 +133,8 @@ impl One {
     /// assert!(ctx.is_cancelled());
     /// ```
     #[must_use]
-    pub fn context(&self) -> CancellationToken {
-        self.handle.context()
+    pub fn context(&self) -> Context {
+        Context::new(self.handle.context())
     }
 
     /// A wait that resolves when the run has ended, or the instance closed

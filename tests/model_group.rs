@@ -450,7 +450,7 @@ struct Harness {
     pending: Vec<GroupWait>,
 }
 
-async fn park(until: Until, ctx: &CancellationToken, release: oneshot::Receiver<()>) {
+async fn park(until: Until, ctx: &shot::Context, release: oneshot::Receiver<()>) {
     match until {
         Until::AtOnce => {}
         Until::Release => {
@@ -951,9 +951,9 @@ fn run_g_case(case: &GCase) -> Result<(), TestCaseError> {
     let mut closes: Vec<Wait> = Vec::new();
     let (exit, outcome) = (case.exit, case.outcome);
     let b = Arc::clone(&body);
-    let task = move |ctx: CancellationToken| {
+    let task = move |ctx: shot::Context| {
         b.store(RUNNING, Ordering::SeqCst);
-        let exited = move |b: &AtomicU8, ctx: &CancellationToken| {
+        let exited = move |b: &AtomicU8, ctx: &shot::Context| {
             let state = if ctx.is_cancelled() {
                 EXITED_CANCELLED
             } else {

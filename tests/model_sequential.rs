@@ -273,7 +273,7 @@ struct Sut {
     /// Clones of the instance; the first is used for calls.
     handles: Vec<Inst>,
     guard: Option<Guard>,
-    contexts: Vec<CancellationToken>,
+    contexts: Vec<shot::Context>,
     dones: Vec<Wait>,
     waits: Vec<Wait>,
 }

@@ -42,7 +42,7 @@ impl Inst {
             Inst::Many(i) => i.state(),
         }
     }
-    fn context(&self) -> CancellationToken {
+    fn context(&self) -> shot::Context {
         match self {
             Inst::One(i) => i.context(),
             Inst::Many(i) => i.context(),

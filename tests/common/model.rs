@@ -351,7 +351,7 @@ impl Inst {
         }
     }
 
-    pub fn context(&self) -> CancellationToken {
+    pub fn context(&self) -> shot::Context {
         match self {
             Inst::One(i) => i.context(),
             Inst::Many(i) => i.context(),
