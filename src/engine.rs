@@ -40,13 +40,14 @@
 //!    is made with the slot locked. (A new run clears `C`; the slot then
 //!    holds the previous run's token, already cancelled. Waiters set `W`
 //!    without the lock, invariant #4; that changes no phase.)
-//! 2. Consequently, a thread that holds the slot lock and sees `C` set in a
-//!    phase other than `Stopped` sees a phase nobody else can change, so when
-//!    a cell cancels the context, the engine cancels the token *before* the
-//!    compare-and-swap that publishes the new phase; if that swap fails, it
-//!    is only because a waiter set `W`, and the retry applies the same cell.
-//!    No thread can observe a phase whose reads say "context cancelled" while
-//!    the token it could have obtained is not cancelled.
+//! 2. State first, token second (spec/README.md, section 8, S1 to S4): a
+//!    cell that cancels the context publishes its phase with the
+//!    compare-and-swap (under the slot lock if `C` is set, invariant #1,
+//!    taking a clone of the token), releases the lock, and only then
+//!    cancels the token, before it notifies waiters and returns. So a token
+//!    is never cancelled ahead of the word (S1); the window between the swap
+//!    and the cancel is the only disagreement (S2); `context()` seeing a
+//!    phase that says cancelled cancels the token it returns itself (S3).
 //! 3. While `C` is clear nobody holds a token of the current run; `context()`
 //!    creates one under the slot lock, cancels it if the phase says so, and
 //!    publishes it by setting `C` with a compare-and-swap, retrying if the
@@ -71,22 +72,38 @@
 //!    call that cancelled the parent, just after it marked the token tree
 //!    cancelled; and every call (`start`, completion, `stop`, `close`), which
 //!    first checks `parent.is_cancelled()` and applies `ParentCancel` itself.
-//!    So a call made after the parent's cancellation (in happens-before
-//!    order, e.g. after observing `parent.is_cancelled()`) always sees it
-//!    applied. Run contexts are root tokens cancelled only by the instance's
-//!    transitions, so they never run ahead of the state word. Only the
+//!    `context()` makes the same check. So a call made after the parent's
+//!    cancellation (in happens-before order, e.g. after observing
+//!    `parent.is_cancelled()`) always sees it applied. Run contexts are root tokens cancelled only by the instance's
+//!    transitions (invariant #2), so they never run ahead of the state
+//!    word. Only the
 //!    lock-free reads (`state()`, `done()`'s first check) can lag the parent
 //!    by tokio-util's mark-then-notify window, for a thread that learned of
 //!    the cancellation from the parent token itself (spec/README.md, 7).
 //!
+//! 7. Propagation is a loop, not a recursion: a parent watch that wakes on
+//!    a thread already firing a watch is pushed on that thread's work list
+//!    ([`propagate`]) and fired by the outermost firing after the current
+//!    one returns. A chain of N nested instances uses N iterations and a
+//!    constant stack; the outermost firing (inside the root's `cancel()`)
+//!    returns only when the list is empty, so eagerness (#6) is kept.
+//! 8. The run number never wraps: a `Start` that would begin run 2^58
+//!    ([`MAX_RUN`] + 1) panics before its compare-and-swap, changing
+//!    nothing (spec/README.md, section 13). Run numbers only grow, which
+//!    [`Word::run_ended`] relies on.
+//!
 //! # Locks and deadlock freedom
 //!
-//! The engine has two locks, `slot` and `watch`, never held together. While
-//! holding `slot` it may cancel a token, which synchronously runs the parent
-//! watch of instances whose parent is that token; those take their own
-//! `slot`. Instances form a tree along their parent tokens, so locks are
-//! always taken from parent to child and cannot form a cycle. Waiters are
-//! notified with no lock held.
+//! The engine has two locks, `slot` and `watch`, never held together, and
+//! one rule (spec/README.md, section 12): **no user or foreign code runs
+//! while a crate lock is held.** Under `slot` the engine only reads or
+//! replaces a token and makes its compare-and-swap; under `watch` it only
+//! polls or takes the parent's future (which registers our own waker). Token
+//! cancellation (foreign wakers, the watches of nested instances), `tracing`
+//! events and waiter notification all run after the lock is released; the
+//! watch's future is dropped outside its lock. So a waker that calls back
+//! into the instance cannot deadlock, and no lock is ever taken while
+//! another crate lock is held: there is no lock order to violate.
 
 use core::cell::RefCell;
 use core::fmt;

@@ -63,8 +63,9 @@ where
     go_on(&current_runtime("shot::go"), None, f)
 }
 
-/// [`go`] with a context that is a child of `parent` (Go's `GoCtx`):
-/// cancelling `parent` cancels the task's context.
+/// [`go`] with a context tied to `parent`, a `CancellationToken` or another
+/// run's [`Context`] (Go's `GoCtx`): cancelling `parent` cancels the task's
+/// context (through the task's own lifecycle; it is not a tokio-util child).
 ///
 /// If `parent` is already cancelled, the task still starts, with a cancelled
 /// context (as in Go): it runs, sees the cancellation and returns its own

@@ -64,9 +64,12 @@ impl Many {
         }
     }
 
-    /// A new instance whose run contexts are children of `parent` (Go's
-    /// `NewMany(parent)`). Cancelling `parent` acts like
-    /// [`cancel`](Many::cancel), at the moment of the parent's cancellation.
+    /// A new instance tied to `parent`, a `CancellationToken` or another
+    /// run's [`Context`] (Go's `NewMany(parent)`). Cancelling `parent` acts
+    /// like [`cancel`](Many::cancel), at the moment of the parent's
+    /// cancellation (the run's context is cancelled by that transition; it
+    /// is not a tokio-util child of `parent`). Nesting has no depth limit:
+    /// propagation uses no stack per level.
     ///
     /// # Examples
     ///

@@ -60,10 +60,13 @@ impl One {
         }
     }
 
-    /// A new instance whose context is a child of `parent` (Go's
-    /// `NewOne(parent)`). Cancelling `parent` acts like [`cancel`](One::cancel),
-    /// at the moment of the parent's cancellation; if `parent` is already
-    /// cancelled, the instance starts Closed.
+    /// A new instance tied to `parent`, a `CancellationToken` or another
+    /// run's [`Context`] (Go's `NewOne(parent)`). Cancelling `parent` acts
+    /// like [`cancel`](One::cancel), at the moment of the parent's
+    /// cancellation (the instance's context is cancelled by that
+    /// transition; it is not a tokio-util child of `parent`); if `parent` is
+    /// already cancelled, the instance starts Closed. Nesting has no depth
+    /// limit: propagation uses no stack per level.
     ///
     /// # Examples
     ///

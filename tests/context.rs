@@ -1,0 +1,146 @@
+//! `Context` (spec/README.md, section 8): readers of a run's context cannot
+//! cancel the run. A `Context` has no `cancel` (a `compile_fail` doctest in
+//! src/context.rs checks it); the only token it hands out, `child_token()`,
+//! is a child: cancelling it leaves the run, the instance's state and every
+//! other reader untouched, in every state of the table.
+#![cfg(not(loom))]
+
+use shot::{Error, Guard, Many, One, State};
+
+/// The phases of the table, reached through the public API.
+#[derive(Clone, Copy, Debug)]
+enum Phase {
+    Created,
+    Running,
+    RunningStop,
+    RunningClose,
+    Stopped,
+    Closed,
+}
+
+const PHASES: [Phase; 6] = [
+    Phase::Created,
+    Phase::Running,
+    Phase::RunningStop,
+    Phase::RunningClose,
+    Phase::Stopped,
+    Phase::Closed,
+];
+
+/// A Many in `phase`, with the guard of its run if one is in progress.
+fn many_in(phase: Phase) -> (Many, Option<Guard>) {
+    let many = Many::new();
+    let guard = match phase {
+        Phase::Created => None,
+        Phase::Stopped => {
+            drop(many.start().unwrap());
+            None
+        }
+        Phase::Closed => {
+            drop(many.close());
+            None
+        }
+        Phase::Running => Some(many.start().unwrap()),
+        Phase::RunningStop => {
+            let guard = many.start().unwrap();
+            drop(many.stop().unwrap());
+            Some(guard)
+        }
+        Phase::RunningClose => {
+            let guard = many.start().unwrap();
+            drop(many.close());
+            Some(guard)
+        }
+    };
+    (many, guard)
+}
+
+#[test]
+fn cancelling_a_child_of_a_many_context_changes_nothing_in_any_state() {
+    for phase in PHASES {
+        let (many, guard) = many_in(phase);
+        let ctx = many.context();
+        let before = (many.state(), ctx.is_cancelled(), many.done().is_done());
+        let child = ctx.child_token();
+        child.cancel();
+        assert!(child.is_cancelled());
+        assert_eq!(
+            (many.state(), ctx.is_cancelled(), many.done().is_done()),
+            before,
+            "{phase:?}"
+        );
+        assert_eq!(many.context().is_cancelled(), before.1, "{phase:?}");
+        if let Some(guard) = &guard {
+            assert_eq!(guard.context().is_cancelled(), before.1, "{phase:?}");
+        }
+        // What the instance does next is what it would have done anyway.
+        match phase {
+            Phase::Running | Phase::RunningStop => {
+                assert_eq!(many.start().unwrap_err(), Error::Running);
+            }
+            Phase::RunningClose | Phase::Closed => {
+                assert_eq!(many.start().unwrap_err(), Error::Closed);
+            }
+            Phase::Created | Phase::Stopped => {
+                let run = many.start().unwrap();
+                assert!(
+                    !run.context().is_cancelled(),
+                    "{phase:?}: the next run starts uncancelled"
+                );
+            }
+        }
+        drop(guard);
+    }
+}
+
+#[test]
+fn cancelling_a_child_of_a_created_one_context_does_not_cancel_its_run() {
+    let one = One::new();
+    one.context().child_token().cancel();
+    assert_eq!(one.state(), State::Created);
+    let guard = one.start().unwrap();
+    assert!(
+        !guard.context().is_cancelled(),
+        "the first run must not start cancelled"
+    );
+    let _ = one.cancel();
+    assert!(guard.context().is_cancelled());
+}
+
+#[test]
+fn a_child_token_is_cancelled_with_the_run() {
+    let (many, guard) = many_in(Phase::Running);
+    let child = many.context().child_token();
+    assert!(!child.is_cancelled());
+    drop(many.stop().unwrap());
+    assert!(child.is_cancelled());
+    drop(guard);
+}
+
+#[test]
+fn a_context_debugs_as_its_cancellation() {
+    let one = One::new();
+    assert_eq!(
+        format!("{:?}", one.context()),
+        "Context { cancelled: false }"
+    );
+    let _ = one.cancel();
+    assert_eq!(
+        format!("{:?}", one.context()),
+        "Context { cancelled: true }"
+    );
+}
+
+/// Every state of the table reports a context whose cancellation matches
+/// the reads table (spec/transitions.md, "Reads").
+#[test]
+fn the_context_matches_the_reads_table_in_every_state() {
+    for (phase, cancelled) in PHASES
+        .into_iter()
+        .zip([false, false, true, true, true, true])
+    {
+        let (many, guard) = many_in(phase);
+        assert_eq!(many.context().is_cancelled(), cancelled, "{phase:?}");
+        drop(guard);
+    }
+}
