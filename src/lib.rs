@@ -10,7 +10,7 @@
 //!
 //! let many = Many::new();
 //! let guard = many.start().unwrap(); // Err(Running) / Err(Closed) otherwise
-//! let ctx = guard.context();         // the run's CancellationToken
+//! let ctx = guard.context();         // the run's Context (read-only)
 //! let worker = std::thread::spawn(move || {
 //!     while !ctx.is_cancelled() { std::thread::yield_now(); }
 //!     drop(guard); // completion is signalled when the guard goes
@@ -26,7 +26,7 @@
 //! |---|---|
 //! | `NewOne(ctx)` / `NewMany(ctx)` | [`One::with_parent`] / [`Many::with_parent`] (or `new()` without a parent) |
 //! | `Start() (stop func(), err error)` | [`Many::start`] `-> Result<Guard, Error>`; dropping the [`Guard`] is `stop()` |
-//! | `State()`, `Context()`, `Done()` | [`Many::state`], [`Many::context`] (a `CancellationToken`), [`Many::done`] (a [`Wait`]) |
+//! | `State()`, `Context()`, `Done()` | [`Many::state`], [`Many::context`] (a read-only [`Context`]), [`Many::done`] (a [`Wait`]) |
 //! | `Close(ctx)`, `Close2(ctx)`, `Cancel()` | [`Many::close`], [`Many::close2`], [`Many::cancel`]; bound the wait with [`Wait::wait_timeout`] or a timeout future |
 //! | `Stop(ctx)`, `Stop2(ctx)`, `Halt()` | [`Many::stop`], [`Many::stop2`], [`Many::halt`] |
 //! | `ErrRunning`, `ErrClosed` | [`Error::Running`], [`Error::Closed`] |

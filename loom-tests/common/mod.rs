@@ -342,21 +342,24 @@ struct Sim {
     guard_run: [u8; GUARDS],
     /// The run each wait waits for; 0: resolved when made.
     wait_run: [u8; WAITS],
-    /// Bit `r`: the token of run `r` was cancelled ahead of its transition.
-    early: u32,
+    /// Bit `r`: the transition that cancels run `r`'s context has been
+    /// applied, but the thread that applied it may not have cancelled the
+    /// token yet (spec/README.md section 8, S2): its readers may still see
+    /// it not cancelled.
+    late: u32,
     /// The parent token is marked cancelled.
     parent_marked: bool,
     /// `ParentCancel` was applied to the instance.
     parent_applied: bool,
-    /// Per thread: a cancellation made visible ahead of the thread's next
-    /// operation, for this run (see `step`).
+    /// Per thread: the run whose token this thread still has to cancel
+    /// (S2); done before the thread's next operation, and before the main
+    /// thread goes on after joining it (S4).
     pending: Vec<Option<u8>>,
 }
 
 impl Sim {
     fn ctx_cancelled(&self, run: u8) -> bool {
-        self.early & (1 << run) != 0
-            || run < self.run
+        run < self.run
             || (run == self.run && reads_cancelled(self.phase))
     }
 
@@ -364,13 +367,27 @@ impl Sim {
     fn step(&self, kind: Kind, t: usize, op: Op) -> Option<Sim> {
         let mut s = self.clone();
         s.pos[t] += 1;
-        let pending = s.pending[t].take();
-        let mut pending_met = pending.is_none();
-        let mut event = |s: &mut Sim, ev: Ev| -> Option<Cell> {
+        // S4: the cancellations a thread owes are done before its next
+        // operation; the threads start after the prefix is done, and the
+        // suffix runs after joining every thread.
+        let n = s.pending.len();
+        let settled: Vec<usize> = if t == n - 1 {
+            (0..n).collect()
+        } else {
+            vec![0, t]
+        };
+        for u in settled {
+            if let Some(run) = s.pending[u].take() {
+                s.late &= !(1 << run);
+            }
+        }
+        let event = |s: &mut Sim, ev: Ev| -> Option<Cell> {
             let cell = cell(kind, s.phase, ev)?;
-            if pending == Some(s.run) && cell.cancels {
-                // The token was cancelled early for this very transition.
-                pending_met = true;
+            if cell.cancels {
+                // S1/S2: the word says cancelled from now on; the token
+                // follows before this thread's next operation.
+                s.late |= 1 << s.run;
+                s.pending[t] = Some(s.run);
             }
             if cell.new_run {
                 s.run += 1;
@@ -457,7 +474,11 @@ impl Sim {
                 }
             }
             Op::Ctx { guard, cancelled } => {
-                if s.ctx_cancelled(s.guard_run[usize::from(guard)]) != cancelled {
+                let run = s.guard_run[usize::from(guard)];
+                // Never ahead (S1); behind only while the cancellation is
+                // owed (S2).
+                let lagging = s.late & (1 << run) != 0;
+                if s.ctx_cancelled(run) != cancelled && !(lagging && !cancelled) {
                     return None;
                 }
             }
@@ -467,36 +488,17 @@ impl Sim {
                 }
             }
         }
-        pending_met.then_some(s)
+        Some(s)
     }
 
     /// The moves thread `t` can make before its next operation `op` takes
-    /// effect:
-    ///
-    /// * an early cancellation: the engine cancels a run's token (under its
-    ///   lock) before the compare-and-swap that publishes the new phase, so
-    ///   another thread can see the token cancelled while `state()` still
-    ///   reads the old phase. The transition that justifies it must then be
-    ///   applied by `op` itself (checked in `step`);
-    /// * for `parent.cancel()`, the mark: tokio-util marks the parent token
-    ///   cancelled before it wakes the watch, and from then on every call
-    ///   applies the cancellation first (engine invariant #6).
-    fn early_moves(&self, t: usize, op: Op) -> Vec<Sim> {
+    /// effect: for `parent.cancel()`, the mark: tokio-util marks the parent
+    /// token cancelled before it wakes the watch, and from then on every
+    /// call applies the cancellation first (engine invariant #6). (Tokens are
+    /// never cancelled ahead of their transition, S1: there is no such
+    /// move.)
+    fn parent_marks(&self, op: Op) -> Vec<Sim> {
         let mut moves = Vec::new();
-        let call = matches!(
-            op,
-            Op::Start { .. }
-                | Op::Complete { .. }
-                | Op::Stop { .. }
-                | Op::Close { .. }
-                | Op::ParentCancel
-        );
-        if call && self.pending[t].is_none() {
-            let mut s = self.clone();
-            s.early |= 1 << s.run;
-            s.pending[t] = Some(s.run);
-            moves.push(s);
-        }
         if op == Op::ParentCancel && !self.parent_marked {
             let mut s = self.clone();
             s.parent_marked = true;
@@ -546,7 +548,7 @@ pub fn explains(kind: Kind, h: &History) -> bool {
         run: 1,
         guard_run: [0; GUARDS],
         wait_run: [0; WAITS],
-        early: 0,
+        late: 0,
         parent_marked: false,
         parent_applied: false,
         pending: vec![None; n],
@@ -557,7 +559,7 @@ pub fn explains(kind: Kind, h: &History) -> bool {
 fn search(kind: Kind, all: &[Vec<Op>], s: Sim, failed: &mut HashSet<Sim>) -> bool {
     let n = all.len();
     if (0..n).all(|t| s.pos[t] == all[t].len()) {
-        return s.pending.iter().all(Option::is_none);
+        return true;
     }
     if failed.contains(&s) {
         return false;
@@ -579,7 +581,7 @@ fn search(kind: Kind, all: &[Vec<Op>], s: Sim, failed: &mut HashSet<Sim>) -> boo
                 return true;
             }
         }
-        for next in s.early_moves(t, op) {
+        for next in s.parent_marks(op) {
             if search(kind, all, next, failed) {
                 return true;
             }
@@ -620,10 +622,11 @@ pub fn self_test() {
             suffix: vec![O::State(State::Closed)],
         },
     );
-    // The completion's early cancellation seen by another thread.
-    assert_sequential(
+    // A context seen cancelled ahead of the completion that cancels it
+    // (S1: never ahead).
+    rejects(
         Kind::Many,
-        &History {
+        History {
             prefix: vec![start(0)],
             threads: vec![
                 vec![O::Complete { guard: 0 }],
@@ -747,7 +750,8 @@ pub fn self_test() {
             suffix: vec![O::State(State::Closed)],
         },
     );
-    // A context seen cancelled early, justified by a later close.
+    // A close seen through the context while the state still reads
+    // Running (Running+close).
     assert_sequential(
         Kind::One,
         &History {
@@ -772,6 +776,54 @@ pub fn self_test() {
                 ],
             ],
             suffix: vec![O::Complete { guard: 0 }, O::State(State::Closed)],
+        },
+    );
+    // S2: another thread sees the new state before the token's cancel.
+    assert_sequential(
+        Kind::Many,
+        &History {
+            prefix: vec![start(0)],
+            threads: vec![
+                vec![O::Complete { guard: 0 }],
+                vec![
+                    O::State(State::Stopped),
+                    O::Ctx {
+                        guard: 0,
+                        cancelled: false,
+                    },
+                ],
+            ],
+            suffix: vec![O::Ctx {
+                guard: 0,
+                cancelled: true,
+            }],
+        },
+    );
+    // S4: the completing thread itself, after its call, sees it cancelled;
+    // and so does the main thread after joining.
+    rejects(
+        Kind::Many,
+        History {
+            prefix: vec![start(0)],
+            threads: vec![vec![
+                O::Complete { guard: 0 },
+                O::Ctx {
+                    guard: 0,
+                    cancelled: false,
+                },
+            ]],
+            suffix: vec![],
+        },
+    );
+    rejects(
+        Kind::Many,
+        History {
+            prefix: vec![start(0)],
+            threads: vec![vec![O::Complete { guard: 0 }]],
+            suffix: vec![O::Ctx {
+                guard: 0,
+                cancelled: false,
+            }],
         },
     );
     // Observed order.
