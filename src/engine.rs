@@ -114,7 +114,7 @@ use core::task::{Context, Waker};
 use event_listener::Event as Signal;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::sync::{thread_local, Arc, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
+use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
 use crate::table::{self, Cell, Event, Kind, Outcome, Phase};
 use crate::{Error, Guard, State, Wait};
 
@@ -521,13 +521,20 @@ impl std::task::Wake for ParentWatch {
     }
 }
 
-thread_local! {
+// Not `const { .. }`: loom's `thread_local!` has no const form.
+#[allow(clippy::missing_const_for_thread_local)]
+mod propagation_list {
+    use super::{ParentWatch, RefCell, StdArc};
+
+    crate::sync::thread_local! {
     /// The work list of the parent cancellation this thread is propagating
     /// (invariant #7): `Some` while a watch fires on this thread; a watch
     /// woken meanwhile (by the token its instance's transition cancels) is
     /// pushed here instead of firing inside that transition.
-    static PROPAGATION: RefCell<Option<Vec<StdArc<ParentWatch>>>> = RefCell::new(None);
+    pub(super) static PROPAGATION: RefCell<Option<Vec<StdArc<ParentWatch>>>> = RefCell::new(None);
+    }
 }
+use propagation_list::PROPAGATION;
 
 /// Fires `watch`, and every watch its firing wakes, one after the other on
 /// this thread's stack (invariant #7): a chain of N nested instances takes N
@@ -777,7 +784,7 @@ mod tests {
         assert_eq!(many.state(), State::Stopped);
         assert_eq!(many.inner.load().run(), MAX_RUN);
         assert!(done.is_done(), "the last run's wait stays resolved");
-        assert_eq!(many.close().1.is_done(), true);
+        assert!(many.close().1.is_done());
         assert_eq!(many.state(), State::Closed);
     }
 

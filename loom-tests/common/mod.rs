@@ -359,8 +359,7 @@ struct Sim {
 
 impl Sim {
     fn ctx_cancelled(&self, run: u8) -> bool {
-        run < self.run
-            || (run == self.run && reads_cancelled(self.phase))
+        run < self.run || (run == self.run && reads_cancelled(self.phase))
     }
 
     /// Applies `op` of thread `t`; `None` if the spec forbids it here.

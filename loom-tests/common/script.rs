@@ -137,7 +137,7 @@ pub trait Inst: Clone + Send + Sync + 'static {
     fn make(parent: Option<&CancellationToken>) -> Self;
     fn start(&self) -> Result<Guard, Error>;
     fn state(&self) -> State;
-    fn context(&self) -> CancellationToken;
+    fn context(&self) -> shot::Context;
     fn done(&self) -> Wait;
     fn close(&self) -> Wait;
     fn close2(&self) -> (State, Wait);
@@ -155,7 +155,7 @@ macro_rules! common_inst {
         fn state(&self) -> State {
             Self::state(self)
         }
-        fn context(&self) -> CancellationToken {
+        fn context(&self) -> shot::Context {
             Self::context(self)
         }
         fn done(&self) -> Wait {
@@ -213,10 +213,10 @@ struct Env<I> {
     parent: Option<CancellationToken>,
     log: Arc<RunLog>,
     guards: [Option<Guard>; SLOTS],
-    ctxs: [Option<CancellationToken>; SLOTS],
+    ctxs: [Option<shot::Context>; SLOTS],
     waits: [Option<Wait>; SLOTS],
     ops: Vec<Op>,
-    tokens: Vec<CancellationToken>,
+    tokens: Vec<shot::Context>,
 }
 
 impl<I: Inst> Env<I> {
@@ -415,7 +415,7 @@ impl<I: Inst> Env<I> {
         }
     }
 
-    fn finish(self) -> (Vec<Op>, Vec<CancellationToken>) {
+    fn finish(self) -> (Vec<Op>, Vec<shot::Context>) {
         assert!(
             self.guards.iter().all(Option::is_none),
             "model bug: a guard was not completed by its script"
@@ -562,6 +562,6 @@ fn once<I: Inst>(model: &'static Model) {
     }
     let (_, main_tokens) = main.finish();
     if ended {
-        assert!(main_tokens.iter().all(CancellationToken::is_cancelled));
+        assert!(main_tokens.iter().all(shot::Context::is_cancelled));
     }
 }
