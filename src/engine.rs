@@ -97,7 +97,8 @@
 //! The engine has two locks, `slot` and `watch`, never held together, and
 //! one rule (spec/README.md, section 12): **no user or foreign code runs
 //! while a crate lock is held.** Under `slot` the engine only reads or
-//! replaces a token and makes its compare-and-swap; under `watch` it only
+//! replaces a token (dropping the replaced reference is tokio-util's
+//! reference counting, which wakes nobody) and makes its compare-and-swap; under `watch` it only
 //! polls or takes the parent's future (which registers our own waker). Token
 //! cancellation (foreign wakers, the watches of nested instances), `tracing`
 //! events and waiter notification all run after the lock is released; the
@@ -413,7 +414,8 @@ impl Inner {
         loop {
             if slot.run != cur.run() || slot.token.is_none() {
                 // Either no token yet, or the slot holds an earlier run's
-                // (already cancelled, invariant #1) or an unpublished token of
+                // (cancelled, or about to be by the thread that ended that
+                // run and holds a clone, invariant #2) or an unpublished token of
                 // an earlier attempt: this run needs its own. A root token,
                 // not a child of the parent: only the instance's own
                 // transitions cancel it, so its cancellation is always in
