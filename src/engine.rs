@@ -544,13 +544,20 @@ use propagation_list::PROPAGATION;
 /// only when the list is empty, so the thread that cancelled the root token
 /// still sees every descendant closed when its `cancel()` returns.
 fn propagate(watch: StdArc<ParentWatch>) {
-    let nested = PROPAGATION.with(|list| match list.borrow_mut().as_mut() {
+    let nested = PROPAGATION.try_with(|list| match list.borrow_mut().as_mut() {
         Some(pending) => {
             pending.push(StdArc::clone(&watch));
             true
         }
         None => false,
     });
+    let Ok(nested) = nested else {
+        // This thread's thread-locals are being destroyed (an instance
+        // dropped by another thread-local's destructor): no work list, so
+        // the watch fires in place, one frame per level as without the list.
+        watch.fire();
+        return;
+    };
     if nested {
         return;
     }

@@ -209,3 +209,49 @@ fn cancelling_the_root_of_100000_nested_tasks_from_a_worker_closes_every_level()
         .expect("the worker's task");
     });
 }
+
+/// An instance dropped by a thread-local's destructor, when the work list's
+/// own thread-local may already be gone: the cancellation still reaches the
+/// nested level (the watch then fires in place). Both orders of
+/// thread-local destruction are tried: the work list's thread-local is
+/// first used before `HELD` is set (registered first), or only during
+/// `HELD`'s destruction. (On Linux with glibc neither order reaches the
+/// fallback in `engine::propagate`: destructors run last-registered first,
+/// and a thread-local first used inside another's destructor is still
+/// available. The fallback is for platforms that destroy in another order;
+/// this test checks that the chain closes either way.)
+#[test]
+fn a_chain_dropped_during_thread_local_destruction_still_closes() {
+    use std::cell::RefCell;
+
+    thread_local! {
+        static HELD: RefCell<Option<(Many, Many)>> = const { RefCell::new(None) };
+    }
+    for propagate_first in [true, false] {
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            if propagate_first {
+                let warm = Many::new();
+                let nested = Many::with_parent(&warm.context());
+                drop(warm);
+                assert_eq!(nested.state(), State::Closed);
+            }
+            let outer = Many::new();
+            let inner = Many::with_parent(&outer.context());
+            let nested = Many::with_parent(&inner.context());
+            tx.send(nested).unwrap();
+            HELD.with(|held| *held.borrow_mut() = Some((outer, inner)));
+            // The thread ends: its thread-locals are destroyed, `outer` is
+            // the last handle of its instance and its drop closes `inner`,
+            // whose close closes `nested`.
+        })
+        .join()
+        .unwrap();
+        let nested = rx.recv().unwrap();
+        assert_eq!(
+            nested.state(),
+            State::Closed,
+            "propagate first: {propagate_first}"
+        );
+    }
+}
