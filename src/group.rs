@@ -13,6 +13,7 @@ use futures_util::FutureExt;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::block::assert_may_block;
 use crate::go::current_runtime;
 use crate::panic::Panic;
 use crate::sync::{Mutex, StdArc as Arc};
@@ -458,6 +459,21 @@ impl GroupWait {
     ///
     /// The group's [`GroupError`] if any task failed, panicked or was aborted.
     ///
+    /// # Deadlocks
+    ///
+    /// A task of the group that waits for its own group never returns: the
+    /// group is empty only once that task has finished. See
+    /// [`GroupWait`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (a runtime worker, or inside
+    /// `Runtime::block_on` or `#[tokio::main]`), with the message
+    /// "`shot::GroupWait::wait` cannot block a thread that drives a tokio
+    /// runtime (...)", even if the group is already empty: blocking there
+    /// can stop the very tasks it waits for. `.await` the `GroupWait`
+    /// instead, or call this from `tokio::task::spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -468,7 +484,9 @@ impl GroupWait {
     /// group.go(|_| async {}).unwrap();
     /// assert!(group.close().wait().is_ok());
     /// ```
+    #[track_caller]
     pub fn wait(self) -> Result<(), GroupError> {
+        assert_may_block("shot::GroupWait::wait");
         match self.wait_until(None) {
             Ok(report) => report,
             Err(TimedOut) => unreachable!("shot: a wait without a deadline timed out"),
@@ -482,6 +500,15 @@ impl GroupWait {
     /// `Err(TimedOut)` if tasks remain at the deadline; otherwise the
     /// report, as [`wait`](GroupWait::wait).
     ///
+    /// # Deadlocks
+    ///
+    /// A task waiting for its own group times out, see [`GroupWait`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime, as
+    /// [`wait`](GroupWait::wait) (naming `shot::GroupWait::wait_timeout`).
+    ///
     /// # Examples
     ///
     /// ```
@@ -493,7 +520,9 @@ impl GroupWait {
     /// let wait = group.wait();
     /// assert!(wait.wait_timeout(std::time::Duration::from_millis(10)).is_err());
     /// ```
+    #[track_caller]
     pub fn wait_timeout(self, timeout: Duration) -> Result<Result<(), GroupError>, TimedOut> {
+        assert_may_block("shot::GroupWait::wait_timeout");
         self.wait_until(Instant::now().checked_add(timeout))
     }
 

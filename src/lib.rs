@@ -76,6 +76,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]
 
+mod block;
 mod engine;
 #[cfg(feature = "tokio")]
 mod go;

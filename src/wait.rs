@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use event_listener::{EventListener, Listener};
 
+use crate::block::assert_may_block;
 use crate::engine::Inner;
 use crate::sync::Arc;
 use crate::TimedOut;
@@ -119,6 +120,24 @@ impl Wait {
     /// Do not call it from async code (it blocks the executor's thread):
     /// `.await` the `Wait` there instead.
     ///
+    /// # Deadlocks
+    ///
+    /// A wait for one's own run never returns: `many.stop()?.wait()`,
+    /// `close().wait()` or `done().wait()` called by the code that holds the
+    /// run's [`Guard`](crate::Guard) (the run ends only when that guard
+    /// drops). Cancel from inside a run with `cancel()`, or drop the guard
+    /// first; wait from outside it.
+    ///
+    /// # Panics
+    ///
+    /// With the `tokio` feature, on a thread that drives a tokio runtime (a
+    /// runtime worker, or inside `Runtime::block_on` or `#[tokio::main]`),
+    /// with the message "`shot::Wait::wait` cannot block a thread that drives
+    /// a tokio runtime (...)", even if the run has already ended: blocking
+    /// there can stop the run it waits for. `.await` the `Wait` instead, or
+    /// call this from `tokio::task::spawn_blocking`. Without the feature the
+    /// crate cannot tell, and such a call can deadlock.
+    ///
     /// # Examples
     ///
     /// ```
@@ -131,24 +150,38 @@ impl Wait {
     /// std::thread::spawn(move || drop(guard));
     /// close.wait();
     /// ```
+    #[track_caller]
     pub fn wait(&self) {
-        let Some(inner) = &self.inner else { return };
-        // A plain load first: an ended run needs no listener. Then register,
-        // re-check and announce (engine invariant #4), and park.
-        while !inner.run_ended(self.run) {
-            let Some(listener) = inner.listen_for(self.run) else {
-                return;
-            };
+        assert_may_block("shot::Wait::wait");
+        let parked = self.wait_until(|listener| {
             listener.wait();
+            true
+        });
+        if parked.is_err() {
+            unreachable!("shot: a wait without a deadline timed out");
         }
     }
 
     /// Blocks the thread until the run has ended or `timeout` has passed.
     ///
+    /// A run that ends at the deadline counts as ended: the wait re-checks
+    /// the run after its last park and returns `Ok(())` if it has ended.
+    ///
     /// # Errors
     ///
     /// [`TimedOut`] if the run had not ended in time. The instance is not
     /// changed either way.
+    ///
+    /// # Deadlocks
+    ///
+    /// Waiting for one's own run (from the code that holds its guard) cannot
+    /// succeed: it returns `Err(TimedOut)` at the deadline, see
+    /// [`wait`](Wait::wait).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime, as [`wait`](Wait::wait)
+    /// (naming `shot::Wait::wait_timeout`).
     ///
     /// # Examples
     ///
@@ -163,21 +196,37 @@ impl Wait {
     /// drop(guard);
     /// assert!(one.done().wait_timeout(Duration::from_secs(10)).is_ok());
     /// ```
+    #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), TimedOut> {
-        if let Some(deadline) = Instant::now().checked_add(timeout) {
-            self.wait_deadline(deadline)
-        } else {
+        assert_may_block("shot::Wait::wait_timeout");
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => self.wait_until(|listener| listener.wait_deadline(deadline).is_some()),
             // Further away than `Instant` can express: no deadline.
-            self.wait();
-            Ok(())
+            None => self.wait_until(|listener| {
+                listener.wait();
+                true
+            }),
         }
     }
 
     /// Blocks the thread until the run has ended or `deadline` has passed.
     ///
+    /// A run that ends at the deadline counts as ended, as in
+    /// [`wait_timeout`](Wait::wait_timeout).
+    ///
     /// # Errors
     ///
     /// [`TimedOut`] if the run had not ended by then.
+    ///
+    /// # Deadlocks
+    ///
+    /// Waiting for one's own run returns `Err(TimedOut)` at the deadline,
+    /// see [`wait`](Wait::wait).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime, as [`wait`](Wait::wait)
+    /// (naming `shot::Wait::wait_deadline`).
     ///
     /// # Examples
     ///
@@ -191,15 +240,33 @@ impl Wait {
     /// let _ = many.cancel();
     /// assert_eq!(many.done().wait_deadline(deadline), Ok(()));
     /// ```
+    #[track_caller]
     pub fn wait_deadline(&self, deadline: Instant) -> Result<(), TimedOut> {
+        assert_may_block("shot::Wait::wait_deadline");
+        self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
+    }
+
+    /// The blocking wait, with the parking step as a parameter: `park` blocks
+    /// on a registered listener and returns `true` if it was notified, or
+    /// `false` if it gave up (its deadline passed). The public waits pass
+    /// event-listener's parkers; the unit tests below pass one that ends the
+    /// run and then reports a timeout, the deadline-meets-completion race
+    /// that no real clock can produce on demand.
+    fn wait_until(&self, mut park: impl FnMut(EventListener) -> bool) -> Result<(), TimedOut> {
         let Some(inner) = &self.inner else {
             return Ok(());
         };
+        // A plain load first: an ended run needs no listener. Then register,
+        // re-check and announce (engine invariant #4), and park.
         while !inner.run_ended(self.run) {
             let Some(listener) = inner.listen_for(self.run) else {
                 return Ok(());
             };
-            if listener.wait_deadline(deadline).is_none() {
+            if !park(listener) {
+                // Gave up at the deadline. The run may have ended after the
+                // parker's last look (its notification racing the clock): a
+                // run that has ended is reported as ended, never as a
+                // timeout.
                 return if inner.run_ended(self.run) {
                     Ok(())
                 } else {
