@@ -327,3 +327,76 @@ impl fmt::Debug for Wait {
             .finish_non_exhaustive()
     }
 }
+
+/// The deadline-meets-completion race of the timed waits, driven through
+/// the parking seam ([`Wait::wait_until`]): loom cannot model the clock, and
+/// a real deadline cannot be made to expire exactly as a run ends.
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::{Many, One};
+
+    /// The parker reports a timeout, but the run ended while it was parked
+    /// (here: the parker itself ends it, before "the clock" runs out): the
+    /// wait returns `Ok`, not `TimedOut`.
+    #[test]
+    fn a_run_that_ends_as_the_deadline_passes_is_reported_ended() {
+        let one = One::new();
+        let mut guard = Some(one.start().unwrap());
+        let done = one.done();
+        let mut parks = 0;
+        let answer = done.wait_until(|_listener| {
+            parks += 1;
+            drop(guard.take()); // the run ends ...
+            false // ... and the deadline passes before the parker sees it
+        });
+        assert_eq!(answer, Ok(()), "a run that had ended was reported as a timeout");
+        assert_eq!(parks, 1, "the wait parked again after its deadline");
+    }
+
+    /// The same for a stop on a `Many`, the wait `stop()` returns.
+    #[test]
+    fn a_stop_that_completes_as_the_deadline_passes_is_reported_ended() {
+        let many = Many::new();
+        let mut guard = Some(many.start().unwrap());
+        let stop = many.stop().unwrap();
+        let answer = stop.wait_until(|_listener| {
+            drop(guard.take());
+            false
+        });
+        assert_eq!(answer, Ok(()));
+    }
+
+    /// The other side of the re-check: a run still going at the deadline
+    /// is a timeout, after exactly one park.
+    #[test]
+    fn a_run_still_going_at_the_deadline_times_out() {
+        let one = One::new();
+        let _guard = one.start().unwrap();
+        let mut parks = 0;
+        let answer = one.done().wait_until(|_listener| {
+            parks += 1;
+            false
+        });
+        assert_eq!(answer, Err(TimedOut));
+        assert_eq!(parks, 1);
+    }
+
+    /// A parker woken while the run still goes parks again (a spurious or
+    /// stale wake-up is not an end), and the wait returns once it has ended.
+    #[test]
+    fn a_wake_up_before_the_end_parks_again() {
+        let one = One::new();
+        let mut guard = Some(one.start().unwrap());
+        let mut parks = 0;
+        let answer = one.done().wait_until(|_listener| {
+            parks += 1;
+            if parks == 2 {
+                drop(guard.take());
+            }
+            true
+        });
+        assert_eq!(answer, Ok(()));
+        assert_eq!(parks, 2);
+    }
+}
