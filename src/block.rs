@@ -60,13 +60,12 @@
 #[cfg(feature = "tokio")]
 #[track_caller]
 pub(crate) fn assert_may_block(call: &str) {
-    if drives_runtime() {
-        panic!(
-            "`{call}` cannot block a thread that drives a tokio runtime (a runtime worker, or \
-             inside `Runtime::block_on` or `#[tokio::main]`): the run it waits for could never \
-             end. `.await` the wait instead, or call it from `tokio::task::spawn_blocking`"
-        );
-    }
+    assert!(
+        !drives_runtime(),
+        "`{call}` cannot block a thread that drives a tokio runtime (a runtime worker, or \
+         inside `Runtime::block_on` or `#[tokio::main]`): the run it waits for could never \
+         end. `.await` the wait instead, or call it from `tokio::task::spawn_blocking`"
+    );
 }
 
 /// Without the `tokio` feature the crate cannot ask tokio; the waits

@@ -323,6 +323,13 @@ impl Group {
     /// Closes the group at the call (further `go` calls are refused), cancels
     /// its context, and returns a [`GroupWait`] for every task (Go's `Close`).
     ///
+    /// # Deadlocks
+    ///
+    /// A task of the group that awaits its own group's `close()` never
+    /// returns: the group is empty only once that task has ended. Inside a
+    /// task, cancel the context ([`cancel`](Group::cancel)) and return
+    /// instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -385,6 +392,13 @@ impl Group {
     /// A [`GroupWait`] for every task started so far (and any started while
     /// waiting), then the group's report (Go's `Wait`). Does not close.
     ///
+    /// # Deadlocks
+    ///
+    /// A task of the group that awaits its own group's `wait()` never
+    /// returns: the group is empty only once that task has ended. Inside a
+    /// task, cancel the context ([`cancel`](Group::cancel)) and return
+    /// instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -434,6 +448,14 @@ impl fmt::Debug for Group {
 /// executor) that resolves when the group has no task left, with the group's
 /// report; also [`wait`](GroupWait::wait) and
 /// [`wait_timeout`](GroupWait::wait_timeout) for threads.
+///
+/// # Deadlocks
+///
+/// A task of the group must not wait for its own group: the group is empty
+/// only once that task has ended, so `group.wait().await` or
+/// `group.close().await` inside one of its tasks never returns (and a
+/// blocking wait there panics, see [`wait`](GroupWait::wait)). Inside a
+/// task, cancel the group's context and return instead.
 ///
 /// # Examples
 ///

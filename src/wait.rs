@@ -28,6 +28,17 @@ use crate::TimedOut;
 /// anything (Go's `Close(ctx)` bounded wait). Any number of waits, and clones
 /// of one wait, can wait on one instance; all wake.
 ///
+/// # Deadlocks
+///
+/// A wait for one's own run never returns: the run ends when its
+/// [`Guard`](crate::Guard) goes, so the code holding the guard (the run
+/// itself) must not wait for it, e.g. with `many.stop()?.wait()` or
+/// `close().await`; neither may a `G`'s task wait on its own `G`. Cancel
+/// without waiting (`cancel()`), or drop the guard first. A timed wait there
+/// returns `Err(TimedOut)`. And a blocking wait must not run on a thread
+/// that drives a tokio runtime: with the `tokio` feature it panics there
+/// (see [`wait`](Wait::wait)).
+///
 /// # Cancel safety
 ///
 /// Dropping the future at any point loses nothing: it holds no state except
@@ -200,7 +211,9 @@ impl Wait {
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), TimedOut> {
         assert_may_block("shot::Wait::wait_timeout");
         match Instant::now().checked_add(timeout) {
-            Some(deadline) => self.wait_until(|listener| listener.wait_deadline(deadline).is_some()),
+            Some(deadline) => {
+                self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
+            }
             // Further away than `Instant` can express: no deadline.
             None => self.wait_until(|listener| {
                 listener.wait();
@@ -350,7 +363,11 @@ mod tests {
             drop(guard.take()); // the run ends ...
             false // ... and the deadline passes before the parker sees it
         });
-        assert_eq!(answer, Ok(()), "a run that had ended was reported as a timeout");
+        assert_eq!(
+            answer,
+            Ok(()),
+            "a run that had ended was reported as a timeout"
+        );
         assert_eq!(parks, 1, "the wait parked again after its deadline");
     }
 

@@ -192,7 +192,9 @@ fn in_task(runtime: &Runtime, call: Call, end: End) -> Result<(), String> {
 fn refused_inside_a_current_thread_block_on() {
     for call in CALLS {
         let what = format!("{call:?} in current_thread block_on");
-        let answer = bounded(&what, move || in_block_on(current_thread(), call, End::Never));
+        let answer = bounded(&what, move || {
+            in_block_on(current_thread(), call, End::Never)
+        });
         assert_refused(call, &what, answer);
     }
 }
@@ -219,7 +221,9 @@ fn refused_in_a_task_on_a_multi_thread_runtime_with_one_worker() {
 fn refused_inside_a_multi_thread_block_on() {
     for call in CALLS {
         let what = format!("{call:?} in multi_thread block_on");
-        let answer = bounded(&what, move || in_block_on(multi_thread(2), call, End::Never));
+        let answer = bounded(&what, move || {
+            in_block_on(multi_thread(2), call, End::Never)
+        });
         assert_refused(call, &what, answer);
     }
 }
@@ -231,7 +235,9 @@ fn refused_inside_a_multi_thread_block_on() {
 fn refused_even_when_the_wait_has_already_resolved() {
     for call in CALLS {
         let what = format!("{call:?} resolved, in current_thread block_on");
-        let answer = bounded(&what, move || in_block_on(current_thread(), call, End::Already));
+        let answer = bounded(&what, move || {
+            in_block_on(current_thread(), call, End::Already)
+        });
         assert_refused(call, &what, answer);
         let what = format!("{call:?} resolved, in a task on one worker");
         let answer = bounded(&what, move || in_task(&multi_thread(1), call, End::Already));
