@@ -21,9 +21,9 @@
 //! that flag without side effects: `Handle::try_current()` is also `Ok` on
 //! `spawn_blocking` threads and under `Handle::enter`, `task::try_id()` is
 //! also `Some` in `spawn_blocking`, and every call that consults the flag
-//! (`Handle::block_on`, `blocking_recv`, `block_in_place`) panics with
-//! tokio's message, which the panic hook would print before ours (and
-//! `block_in_place` moves the worker's core to a new thread).
+//! (`Handle::block_on`, `blocking_recv`, `block_in_place`) panics where it
+//! is set, with tokio's message, which the panic hook would print before
+//! ours (and `block_in_place` moves the worker's core to a new thread).
 //!
 //! The one public state that follows the flag is the cooperative-scheduling
 //! budget (`tokio::task::coop`): tokio gives every task poll and every
@@ -37,7 +37,10 @@
 //! never does) and then gives them all back: the first unit's
 //! `RestoreOnPending` is dropped last, without `made_progress`, and restores
 //! the budget as it was; the later ones are committed, so they restore
-//! nothing. The budget is unchanged when the check returns.
+//! nothing. The budget is unchanged when the check returns. (One trace
+//! remains, on the refusing path only: with `--cfg tokio_unstable`, the step
+//! that empties the budget counts one forced yield in the runtime's
+//! `budget_forced_yield_count` metric.)
 //!
 //! It differs from tokio's flag in one case: a future wrapped in
 //! `tokio::task::unconstrained` runs on an entered thread with no budget,
