@@ -89,13 +89,13 @@
 //!    returns only when the list is empty, so eagerness (#6) is kept.
 //! 8. The run number never wraps: a `Start` that would begin run 2^58
 //!    ([`MAX_RUN`] + 1) panics before its compare-and-swap, changing
-//!    nothing (spec/README.md, section 13). Run numbers only grow, which
+//!    nothing (spec/README.md, section 14). Run numbers only grow, which
 //!    [`Word::run_ended`] relies on.
 //!
 //! # Locks and deadlock freedom
 //!
 //! The engine has two locks, `slot` and `watch`, never held together, and
-//! one rule (spec/README.md, section 12): **no user or foreign code runs
+//! one rule (spec/README.md, section 13): **no user or foreign code runs
 //! while a crate lock is held.** Under `slot` the engine only reads or
 //! replaces a token (dropping the replaced reference is tokio-util's
 //! reference counting, which wakes nobody) and makes its compare-and-swap; under `watch` it only

@@ -236,6 +236,12 @@ impl<T, E> G<T, E> {
     /// Cancels the task's context at the call and returns a [`Wait`] for its
     /// exit (Go's `Close`; bound the wait with a timeout as needed).
     ///
+    /// # Deadlocks
+    ///
+    /// The task itself must not wait on it: a task awaiting its own `G`'s
+    /// `close()` never returns, since the wait resolves only when the task has
+    /// exited. Inside the task, watch the context and return instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -251,6 +257,12 @@ impl<T, E> G<T, E> {
     }
 
     /// A [`Wait`] that resolves when the task has exited (Go's `Done`).
+    ///
+    /// # Deadlocks
+    ///
+    /// The task itself must not wait on it: a task awaiting its own `G`'s
+    /// `done()` never returns, since the wait resolves only when the task has
+    /// exited. Inside the task, watch the context and return instead.
     ///
     /// # Examples
     ///

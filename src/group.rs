@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::context::{Context, Parent};
 use tokio_util::task::TaskTracker;
 
+use crate::block::assert_may_block;
 use crate::go::current_runtime;
 use crate::panic::Panic;
 use crate::sync::{Mutex, StdArc as Arc};
@@ -324,6 +325,13 @@ impl Group {
     /// Closes the group at the call (further `go` calls are refused), cancels
     /// its context, and returns a [`GroupWait`] for every task (Go's `Close`).
     ///
+    /// # Deadlocks
+    ///
+    /// A task of the group that awaits its own group's `close()` never
+    /// returns: the group is empty only once that task has ended. Inside a
+    /// task, cancel the context ([`cancel`](Group::cancel)) and return
+    /// instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -386,6 +394,13 @@ impl Group {
     /// A [`GroupWait`] for every task started so far (and any started while
     /// waiting), then the group's report (Go's `Wait`). Does not close.
     ///
+    /// # Deadlocks
+    ///
+    /// A task of the group that awaits its own group's `wait()` never
+    /// returns: the group is empty only once that task has ended. Inside a
+    /// task, cancel the context ([`cancel`](Group::cancel)) and return
+    /// instead.
+    ///
     /// # Examples
     ///
     /// ```
@@ -436,6 +451,14 @@ impl fmt::Debug for Group {
 /// report; also [`wait`](GroupWait::wait) and
 /// [`wait_timeout`](GroupWait::wait_timeout) for threads.
 ///
+/// # Deadlocks
+///
+/// A task of the group must not wait for its own group: the group is empty
+/// only once that task has ended, so `group.wait().await` or
+/// `group.close().await` inside one of its tasks never returns (and a
+/// blocking wait there panics, see [`wait`](GroupWait::wait)). Inside a
+/// task, cancel the group's context and return instead.
+///
 /// # Examples
 ///
 /// ```
@@ -460,6 +483,21 @@ impl GroupWait {
     ///
     /// The group's [`GroupError`] if any task failed, panicked or was aborted.
     ///
+    /// # Deadlocks
+    ///
+    /// A task of the group that waits for its own group never returns: the
+    /// group is empty only once that task has finished. See
+    /// [`GroupWait`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime (a runtime worker, or inside
+    /// `Runtime::block_on` or `#[tokio::main]`), with the message
+    /// "`shot::GroupWait::wait` cannot block a thread that drives a tokio
+    /// runtime (...)", even if the group is already empty: blocking there
+    /// can stop the very tasks it waits for. `.await` the `GroupWait`
+    /// instead, or call this from `tokio::task::spawn_blocking`.
+    ///
     /// # Examples
     ///
     /// ```
@@ -470,7 +508,9 @@ impl GroupWait {
     /// group.go(|_| async {}).unwrap();
     /// assert!(group.close().wait().is_ok());
     /// ```
+    #[track_caller]
     pub fn wait(self) -> Result<(), GroupError> {
+        assert_may_block("shot::GroupWait::wait");
         match self.wait_until(None) {
             Ok(report) => report,
             Err(TimedOut) => unreachable!("shot: a wait without a deadline timed out"),
@@ -484,6 +524,15 @@ impl GroupWait {
     /// `Err(TimedOut)` if tasks remain at the deadline; otherwise the
     /// report, as [`wait`](GroupWait::wait).
     ///
+    /// # Deadlocks
+    ///
+    /// A task waiting for its own group times out, see [`GroupWait`].
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime, as
+    /// [`wait`](GroupWait::wait) (naming `shot::GroupWait::wait_timeout`).
+    ///
     /// # Examples
     ///
     /// ```
@@ -495,7 +544,9 @@ impl GroupWait {
     /// let wait = group.wait();
     /// assert!(wait.wait_timeout(std::time::Duration::from_millis(10)).is_err());
     /// ```
+    #[track_caller]
     pub fn wait_timeout(self, timeout: Duration) -> Result<Result<(), GroupError>, TimedOut> {
+        assert_may_block("shot::GroupWait::wait_timeout");
         self.wait_until(Instant::now().checked_add(timeout))
     }
 

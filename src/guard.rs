@@ -16,6 +16,11 @@ use crate::table::Event;
 /// to Closed if a close was requested) and every `done` waiter wakes. This is
 /// Go's `stop` function, made impossible to forget or to call twice.
 ///
+/// Since nothing else ends the run, the code holding the guard must not
+/// wait for that run (`stop()?.wait()`, `close().await`, `done()` ...):
+/// such a wait never returns. Drop or stop the guard first, or cancel with
+/// `cancel()`, which does not wait.
+///
 /// # Examples
 ///
 /// ```

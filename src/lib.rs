@@ -15,10 +15,20 @@
 //!     while !ctx.is_cancelled() { std::thread::yield_now(); }
 //!     drop(guard); // completion is signalled when the guard goes
 //! });
-//! many.stop().unwrap().wait(); // cancel the run, wait for its exit
+//! many.stop().unwrap().wait(); // cancel the run, wait for its exit (from outside the run: see below)
 //! worker.join().unwrap();
 //! assert_eq!(many.state(), State::Stopped);
 //! ```
+//!
+//! **Never wait for your own run.** A run ends only when its [`Guard`]
+//! drops, so `stop()?.wait()`, `close().wait()`, `done().wait()` or their
+//! `.await` forms, called by the code that holds the guard, never return;
+//! the same holds for a `Group` task waiting on its own group and a `G`'s
+//! task on its own `G`. Inside a run, cancel without waiting (`cancel()`)
+//! or drop the guard. With the `tokio` feature, the blocking waits
+//! ([`Wait::wait`], `wait_timeout`, `wait_deadline`, `GroupWait::wait`)
+//! panic on a thread that drives a tokio runtime, as tokio's own blocking
+//! calls do: `.await` them there, or call them from `spawn_blocking`.
 //!
 //! # Go to Rust
 //!
@@ -76,6 +86,7 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]
 
+mod block;
 mod context;
 mod engine;
 #[cfg(feature = "tokio")]

@@ -151,6 +151,13 @@ impl Many {
     /// next run) ends, or the instance closes. While Stopped, it is the last
     /// run's, already resolved.
     ///
+    /// # Deadlocks
+    ///
+    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
+    /// run itself, the code that holds the run's [`Guard`], never returns: the
+    /// run ends only when that guard drops. Inside a run, call `cancel()` or
+    /// drop the guard; wait from outside it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -173,6 +180,13 @@ impl Many {
     ///
     /// [`Error::Closed`] if the instance is closed.
     ///
+    /// # Deadlocks
+    ///
+    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
+    /// run itself, the code that holds the run's [`Guard`], never returns: the
+    /// run ends only when that guard drops. Inside a run, call `cancel()` or
+    /// drop the guard; wait from outside it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -194,6 +208,13 @@ impl Many {
     /// # Errors
     ///
     /// [`Error::Closed`] if the instance is closed.
+    ///
+    /// # Deadlocks
+    ///
+    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
+    /// run itself, the code that holds the run's [`Guard`], never returns: the
+    /// run ends only when that guard drops. Inside a run, call `cancel()` or
+    /// drop the guard; wait from outside it.
     ///
     /// # Examples
     ///
@@ -231,6 +252,13 @@ impl Many {
     /// exited (at once otherwise). A close requested after a stop, before the
     /// run exits, wins: the instance ends Closed.
     ///
+    /// # Deadlocks
+    ///
+    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
+    /// run itself, the code that holds the run's [`Guard`], never returns: the
+    /// run ends only when that guard drops. Inside a run, call `cancel()` or
+    /// drop the guard; wait from outside it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -245,6 +273,13 @@ impl Many {
     }
 
     /// [`close`](Many::close), also returning the state before the call.
+    ///
+    /// # Deadlocks
+    ///
+    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
+    /// run itself, the code that holds the run's [`Guard`], never returns: the
+    /// run ends only when that guard drops. Inside a run, call `cancel()` or
+    /// drop the guard; wait from outside it.
     ///
     /// # Examples
     ///

@@ -143,6 +143,13 @@ impl One {
     /// A wait that resolves when the run has ended, or the instance closed
     /// without running.
     ///
+    /// # Deadlocks
+    ///
+    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
+    /// run itself, the code that holds the run's [`Guard`], never returns: the
+    /// run ends only when that guard drops. Inside a run, call `cancel()` or
+    /// drop the guard; wait from outside it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -161,6 +168,13 @@ impl One {
     /// exited (at once otherwise). The close happens at the call, whether or
     /// not the wait is used.
     ///
+    /// # Deadlocks
+    ///
+    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
+    /// run itself, the code that holds the run's [`Guard`], never returns: the
+    /// run ends only when that guard drops. Inside a run, call `cancel()` or
+    /// drop the guard; wait from outside it.
+    ///
     /// # Examples
     ///
     /// ```
@@ -174,6 +188,13 @@ impl One {
     }
 
     /// [`close`](One::close), also returning the state before the call.
+    ///
+    /// # Deadlocks
+    ///
+    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
+    /// run itself, the code that holds the run's [`Guard`], never returns: the
+    /// run ends only when that guard drops. Inside a run, call `cancel()` or
+    /// drop the guard; wait from outside it.
     ///
     /// # Examples
     ///

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use event_listener::{EventListener, Listener};
 
+use crate::block::assert_may_block;
 use crate::engine::Inner;
 use crate::sync::Arc;
 use crate::TimedOut;
@@ -26,6 +27,17 @@ use crate::TimedOut;
 /// wait only observes. Dropping it, or giving up at a timeout, never undoes
 /// anything (Go's `Close(ctx)` bounded wait). Any number of waits, and clones
 /// of one wait, can wait on one instance; all wake.
+///
+/// # Deadlocks
+///
+/// A wait for one's own run never returns: the run ends when its
+/// [`Guard`](crate::Guard) goes, so the code holding the guard (the run
+/// itself) must not wait for it, e.g. with `many.stop()?.wait()` or
+/// `close().await`; neither may a `G`'s task wait on its own `G`. Cancel
+/// without waiting (`cancel()`), or drop the guard first. A timed wait there
+/// returns `Err(TimedOut)`. And a blocking wait must not run on a thread
+/// that drives a tokio runtime: with the `tokio` feature it panics there
+/// (see [`wait`](Wait::wait)).
 ///
 /// # Cancel safety
 ///
@@ -119,6 +131,24 @@ impl Wait {
     /// Do not call it from async code (it blocks the executor's thread):
     /// `.await` the `Wait` there instead.
     ///
+    /// # Deadlocks
+    ///
+    /// A wait for one's own run never returns: `many.stop()?.wait()`,
+    /// `close().wait()` or `done().wait()` called by the code that holds the
+    /// run's [`Guard`](crate::Guard) (the run ends only when that guard
+    /// drops). Cancel from inside a run with `cancel()`, or drop the guard
+    /// first; wait from outside it.
+    ///
+    /// # Panics
+    ///
+    /// With the `tokio` feature, on a thread that drives a tokio runtime (a
+    /// runtime worker, or inside `Runtime::block_on` or `#[tokio::main]`),
+    /// with the message "`shot::Wait::wait` cannot block a thread that drives
+    /// a tokio runtime (...)", even if the run has already ended: blocking
+    /// there can stop the run it waits for. `.await` the `Wait` instead, or
+    /// call this from `tokio::task::spawn_blocking`. Without the feature the
+    /// crate cannot tell, and such a call can deadlock.
+    ///
     /// # Examples
     ///
     /// ```
@@ -131,24 +161,38 @@ impl Wait {
     /// std::thread::spawn(move || drop(guard));
     /// close.wait();
     /// ```
+    #[track_caller]
     pub fn wait(&self) {
-        let Some(inner) = &self.inner else { return };
-        // A plain load first: an ended run needs no listener. Then register,
-        // re-check and announce (engine invariant #4), and park.
-        while !inner.run_ended(self.run) {
-            let Some(listener) = inner.listen_for(self.run) else {
-                return;
-            };
+        assert_may_block("shot::Wait::wait");
+        let parked = self.wait_until(|listener| {
             listener.wait();
+            true
+        });
+        if parked.is_err() {
+            unreachable!("shot: a wait without a deadline timed out");
         }
     }
 
     /// Blocks the thread until the run has ended or `timeout` has passed.
     ///
+    /// A run that ends at the deadline counts as ended: the wait re-checks
+    /// the run after its last park and returns `Ok(())` if it has ended.
+    ///
     /// # Errors
     ///
     /// [`TimedOut`] if the run had not ended in time. The instance is not
     /// changed either way.
+    ///
+    /// # Deadlocks
+    ///
+    /// Waiting for one's own run (from the code that holds its guard) cannot
+    /// succeed: it returns `Err(TimedOut)` at the deadline, see
+    /// [`wait`](Wait::wait).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime, as [`wait`](Wait::wait)
+    /// (naming `shot::Wait::wait_timeout`).
     ///
     /// # Examples
     ///
@@ -163,21 +207,39 @@ impl Wait {
     /// drop(guard);
     /// assert!(one.done().wait_timeout(Duration::from_secs(10)).is_ok());
     /// ```
+    #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), TimedOut> {
-        if let Some(deadline) = Instant::now().checked_add(timeout) {
-            self.wait_deadline(deadline)
-        } else {
+        assert_may_block("shot::Wait::wait_timeout");
+        match Instant::now().checked_add(timeout) {
+            Some(deadline) => {
+                self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
+            }
             // Further away than `Instant` can express: no deadline.
-            self.wait();
-            Ok(())
+            None => self.wait_until(|listener| {
+                listener.wait();
+                true
+            }),
         }
     }
 
     /// Blocks the thread until the run has ended or `deadline` has passed.
     ///
+    /// A run that ends at the deadline counts as ended, as in
+    /// [`wait_timeout`](Wait::wait_timeout).
+    ///
     /// # Errors
     ///
     /// [`TimedOut`] if the run had not ended by then.
+    ///
+    /// # Deadlocks
+    ///
+    /// Waiting for one's own run returns `Err(TimedOut)` at the deadline,
+    /// see [`wait`](Wait::wait).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that drives a tokio runtime, as [`wait`](Wait::wait)
+    /// (naming `shot::Wait::wait_deadline`).
     ///
     /// # Examples
     ///
@@ -191,15 +253,33 @@ impl Wait {
     /// let _ = many.cancel();
     /// assert_eq!(many.done().wait_deadline(deadline), Ok(()));
     /// ```
+    #[track_caller]
     pub fn wait_deadline(&self, deadline: Instant) -> Result<(), TimedOut> {
+        assert_may_block("shot::Wait::wait_deadline");
+        self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
+    }
+
+    /// The blocking wait, with the parking step as a parameter: `park` blocks
+    /// on a registered listener and returns `true` if it was notified, or
+    /// `false` if it gave up (its deadline passed). The public waits pass
+    /// event-listener's parkers; the unit tests below pass one that ends the
+    /// run and then reports a timeout, the deadline-meets-completion race
+    /// that no real clock can produce on demand.
+    fn wait_until(&self, mut park: impl FnMut(EventListener) -> bool) -> Result<(), TimedOut> {
         let Some(inner) = &self.inner else {
             return Ok(());
         };
+        // A plain load first: an ended run needs no listener. Then register,
+        // re-check and announce (engine invariant #4), and park.
         while !inner.run_ended(self.run) {
             let Some(listener) = inner.listen_for(self.run) else {
                 return Ok(());
             };
-            if listener.wait_deadline(deadline).is_none() {
+            if !park(listener) {
+                // Gave up at the deadline. The run may have ended after the
+                // parker's last look (its notification racing the clock): a
+                // run that has ended is reported as ended, never as a
+                // timeout.
                 return if inner.run_ended(self.run) {
                     Ok(())
                 } else {
@@ -258,5 +338,82 @@ impl fmt::Debug for Wait {
             .field("run", &self.run)
             .field("done", &self.is_done())
             .finish_non_exhaustive()
+    }
+}
+
+/// The deadline-meets-completion race of the timed waits, driven through
+/// the parking seam ([`Wait::wait_until`]): loom cannot model the clock, and
+/// a real deadline cannot be made to expire exactly as a run ends.
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::{Many, One};
+
+    /// The parker reports a timeout, but the run ended while it was parked
+    /// (here: the parker itself ends it, before "the clock" runs out): the
+    /// wait returns `Ok`, not `TimedOut`.
+    #[test]
+    fn a_run_that_ends_as_the_deadline_passes_is_reported_ended() {
+        let one = One::new();
+        let mut guard = Some(one.start().unwrap());
+        let done = one.done();
+        let mut parks = 0;
+        let answer = done.wait_until(|_listener| {
+            parks += 1;
+            drop(guard.take()); // the run ends ...
+            false // ... and the deadline passes before the parker sees it
+        });
+        assert_eq!(
+            answer,
+            Ok(()),
+            "a run that had ended was reported as a timeout"
+        );
+        assert_eq!(parks, 1, "the wait parked again after its deadline");
+    }
+
+    /// The same for a stop on a `Many`, the wait `stop()` returns.
+    #[test]
+    fn a_stop_that_completes_as_the_deadline_passes_is_reported_ended() {
+        let many = Many::new();
+        let mut guard = Some(many.start().unwrap());
+        let stop = many.stop().unwrap();
+        let answer = stop.wait_until(|_listener| {
+            drop(guard.take());
+            false
+        });
+        assert_eq!(answer, Ok(()));
+    }
+
+    /// The other side of the re-check: a run still going at the deadline
+    /// is a timeout, after exactly one park.
+    #[test]
+    fn a_run_still_going_at_the_deadline_times_out() {
+        let one = One::new();
+        let _guard = one.start().unwrap();
+        let mut parks = 0;
+        let answer = one.done().wait_until(|_listener| {
+            parks += 1;
+            false
+        });
+        assert_eq!(answer, Err(TimedOut));
+        assert_eq!(parks, 1);
+    }
+
+    /// A parker woken while the run still goes parks again (a spurious or
+    /// stale wake-up is not an end), and the wait returns once it has ended.
+    #[test]
+    fn a_wake_up_before_the_end_parks_again() {
+        let one = One::new();
+        let mut guard = Some(one.start().unwrap());
+        let mut parks = 0;
+        let answer = one.done().wait_until(|_listener| {
+            parks += 1;
+            if parks == 2 {
+                drop(guard.take());
+            }
+            true
+        });
+        assert_eq!(answer, Ok(()));
+        assert_eq!(parks, 2);
     }
 }

@@ -391,3 +391,79 @@ fn debug_shows_the_report_and_hides_the_future() {
     );
     assert!(debug.contains("boom"), "{debug}");
 }
+
+/// Records that it was woken; the waker of a hand-polled wait.
+#[derive(Default)]
+struct Woken(std::sync::atomic::AtomicBool);
+
+impl std::task::Wake for Woken {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Regression test for the stale notification of tokio-util's `TaskTracker`
+/// (spec/go.md, Group rule 3): when its last task ends, the tracker wakes
+/// every `wait` future registered before, and a registered future that is
+/// polled after that wake-up resolves, even if a new task was added in
+/// between. The group's wait must re-check that the group is empty.
+///
+/// Driven by hand, with no timing: the wait is polled once (it registers
+/// with the tracker), task A ends (the tracker notifies: the wait's waker is
+/// woken), task B is added, and the wait is polled again: it must stay
+/// pending while B runs. Without the re-check it resolves here every time;
+/// proptest's `group_matches_model` found this only at 10,000 cases.
+#[test]
+fn wait_ignores_the_wake_up_of_an_earlier_emptiness() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Waker};
+    use std::time::Instant;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let _enter = runtime.enter();
+    let group = Group::new();
+    let (release_a, a) = tokio::sync::oneshot::channel::<()>();
+    group
+        .go(|_| async move {
+            let _ = a.await;
+        })
+        .unwrap();
+
+    let woken = Arc::new(Woken::default());
+    let waker = Waker::from(Arc::clone(&woken));
+    let mut cx = Context::from_waker(&waker);
+    let mut wait = group.wait();
+    assert!(
+        Pin::new(&mut wait).poll(&mut cx).is_pending(),
+        "the wait resolved while task A runs"
+    );
+
+    // A ends; the tracker's notification of that emptiness wakes the wait.
+    release_a.send(()).unwrap();
+    let start = Instant::now();
+    while !woken.0.load(Ordering::SeqCst) {
+        assert!(start.elapsed() < BOUND, "the end of task A woke no waiter");
+        std::thread::yield_now();
+    }
+
+    // B starts before the woken wait is polled again.
+    let (release_b, b) = tokio::sync::oneshot::channel::<()>();
+    group
+        .go(|_| async move {
+            let _ = b.await;
+        })
+        .unwrap();
+    assert_eq!(group.len(), 1);
+    assert!(
+        Pin::new(&mut wait).poll(&mut cx).is_pending(),
+        "the wait resolved on the stale wake-up of A's end while task B still runs"
+    );
+
+    release_b.send(()).unwrap();
+    assert!(matches!(wait.wait_timeout(BOUND), Ok(Ok(()))));
+    assert!(group.is_empty());
+}

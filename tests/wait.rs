@@ -271,3 +271,24 @@ fn wait_deadline_in_the_past_reports_a_timeout_only_if_pending() {
     // A timeout too large for `Instant` means no deadline.
     assert_eq!(many.done().wait_timeout(Duration::MAX), Ok(()));
 }
+
+/// A wait for one's own run (the documented deadlock, `# Deadlocks` on every
+/// wait): from the code that holds the guard, `stop()`'s and `close()`'s
+/// waits cannot resolve, since the run ends only when the guard drops. The
+/// stop and the close still took effect; a timed wait reports the timeout;
+/// dropping the guard then ends the run and the same waits resolve.
+#[test]
+fn a_wait_for_ones_own_run_times_out_until_the_guard_drops() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let ctx = guard.context();
+    let stop = many.stop().unwrap();
+    assert!(ctx.is_cancelled(), "the stop took effect at the call");
+    assert_eq!(stop.wait_timeout(Duration::from_millis(5)), Err(TimedOut));
+    let close = many.close();
+    assert_eq!(close.wait_timeout(Duration::from_millis(5)), Err(TimedOut));
+    drop(guard);
+    assert_eq!(stop.wait_timeout(BOUND), Ok(()));
+    assert_eq!(close.wait_timeout(BOUND), Ok(()));
+    assert_eq!(many.state(), State::Closed);
+}
