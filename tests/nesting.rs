@@ -8,7 +8,7 @@
 //! inside the previous level's `cancel()`: one chain of frames per level, and
 //! 2,000 levels overflowed a 2 MiB stack (a process abort, not a test
 //! failure: these tests then kill the test binary).
-#![cfg(not(loom))]
+#![cfg(all(feature = "tokio", not(loom)))]
 
 use std::thread;
 

@@ -6,7 +6,7 @@
 //!
 //! Each call runs on its own thread and must return within a generous bound
 //! (a deadlock becomes a test failure, not a hung test run).
-#![cfg(not(loom))]
+#![cfg(all(feature = "tokio", not(loom)))]
 
 use std::future::Future;
 use std::pin::Pin;
