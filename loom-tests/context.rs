@@ -91,7 +91,11 @@ impl Seen {
         let mut future: Pin<Box<dyn Future<Output = ()> + Send>> =
             Box::pin(token.cancelled_owned());
         let waker = Waker::from(std::sync::Arc::clone(&flag));
-        if future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready() {
+        if future
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_ready()
+        {
             flag.0.store(true, Release);
         }
         Seen {
@@ -129,7 +133,11 @@ fn one_created_cancel() {
                 let cancelled = seen.cancelled();
                 let state = one.state();
                 if cancelled {
-                    assert_eq!(state, State::Closed, "S1: context cancelled ahead of Closed");
+                    assert_eq!(
+                        state,
+                        State::Closed,
+                        "S1: context cancelled ahead of Closed"
+                    );
                 }
                 let state = one.state();
                 let fresh = one.context();
@@ -141,7 +149,10 @@ fn one_created_cancel() {
         };
         canceller.join().unwrap();
         let ctx = reader.join().unwrap();
-        assert!(ctx.is_cancelled(), "S4: context live after the cancel returned");
+        assert!(
+            ctx.is_cancelled(),
+            "S4: context live after the cancel returned"
+        );
     });
 }
 
@@ -168,7 +179,11 @@ fn one_running_cancel() {
                 let cancelled = seen.cancelled();
                 let refused = refusal(one.start());
                 if cancelled {
-                    assert_eq!(refused, Error::Closed, "S1: context cancelled ahead of the close");
+                    assert_eq!(
+                        refused,
+                        Error::Closed,
+                        "S1: context cancelled ahead of the close"
+                    );
                 }
                 let refused = refusal(one.start());
                 let fresh = one.context();
@@ -180,7 +195,10 @@ fn one_running_cancel() {
         };
         canceller.join().unwrap();
         let ctx = reader.join().unwrap();
-        assert!(ctx.is_cancelled(), "S4: context live after the cancel returned");
+        assert!(
+            ctx.is_cancelled(),
+            "S4: context live after the cancel returned"
+        );
         drop(guard);
     });
 }
@@ -203,7 +221,11 @@ fn many_complete() {
                 let state = many.state();
                 let ended = done.is_done();
                 if cancelled {
-                    assert_eq!(state, State::Stopped, "S1: context cancelled ahead of Stopped");
+                    assert_eq!(
+                        state,
+                        State::Stopped,
+                        "S1: context cancelled ahead of Stopped"
+                    );
                     assert!(ended, "S1: context cancelled ahead of done()");
                 }
                 let state = many.state();
@@ -217,7 +239,10 @@ fn many_complete() {
         completer.join().unwrap();
         let ctx = reader.join().unwrap();
         assert!(ctx.is_cancelled(), "S4: context live after the completion");
-        assert!(many.context().is_cancelled(), "S3: context() live in Stopped");
+        assert!(
+            many.context().is_cancelled(),
+            "S3: context() live in Stopped"
+        );
     });
 }
 
@@ -246,7 +271,11 @@ fn many_close() {
                 let cancelled = seen.cancelled();
                 let refused = refusal(many.start());
                 if cancelled {
-                    assert_eq!(refused, Error::Closed, "S1: context cancelled ahead of the close");
+                    assert_eq!(
+                        refused,
+                        Error::Closed,
+                        "S1: context cancelled ahead of the close"
+                    );
                 }
                 let refused = refusal(many.start());
                 let fresh = many.context();
@@ -258,7 +287,10 @@ fn many_close() {
         };
         closer.join().unwrap();
         let ctx = reader.join().unwrap();
-        assert!(ctx.is_cancelled(), "S4: context live after the close returned");
+        assert!(
+            ctx.is_cancelled(),
+            "S4: context live after the close returned"
+        );
         drop(guard);
     });
 }
@@ -358,7 +390,10 @@ fn many_parent_context() {
         };
         canceller.join().unwrap();
         reader.join().unwrap();
-        assert!(ctx.is_cancelled(), "S4: context live after parent.cancel() returned");
+        assert!(
+            ctx.is_cancelled(),
+            "S4: context live after parent.cancel() returned"
+        );
         drop(guard);
     });
 }
@@ -405,7 +440,10 @@ fn many_woken_waiter() {
                 flag.notify.wait();
             }
             if flag.woken.load(SeqCst) {
-                assert!(ctx.is_cancelled(), "S4: woken by the completion, context live");
+                assert!(
+                    ctx.is_cancelled(),
+                    "S4: woken by the completion, context live"
+                );
             }
         });
         completer.join().unwrap();

@@ -180,7 +180,10 @@ fn coverage_table() {
 /// wake-up that needs a restart between the completion's swap and what it
 /// does next (`plants/fresh-load-notify.patch`); the pairwise tables above
 /// cannot show this gap, so this table is checked on its own.
-fn three_party(make: fn(Act) -> Option<u8>, blocking: bool) -> Option<&'static Model> {
+/// The wait an act makes, if it makes one of a given kind.
+type Maker = fn(Act) -> Option<u8>;
+
+fn three_party(make: Maker, blocking: bool) -> Option<&'static Model> {
     ALL.iter().copied().find(|m| {
         let started: Vec<u8> = m
             .prefix
@@ -220,7 +223,7 @@ fn three_party(make: fn(Act) -> Option<u8>, blocking: bool) -> Option<&'static M
 }
 
 fn three_party_table() -> (String, Vec<String>) {
-    let makers: [(&str, fn(Act) -> Option<u8>); 3] = [
+    let makers: [(&str, Maker); 3] = [
         ("done", |a| match a {
             Act::Done(w) => Some(w),
             _ => None,
@@ -234,7 +237,9 @@ fn three_party_table() -> (String, Vec<String>) {
             _ => None,
         }),
     ];
-    let mut out = String::from("| wait made by | blocking (`Wait::wait`) | async (`.await`) |\n|---|---|---|\n");
+    let mut out = String::from(
+        "| wait made by | blocking (`Wait::wait`) | async (`.await`) |\n|---|---|---|\n",
+    );
     let mut missing = Vec::new();
     for (name, make) in makers {
         out.push_str(&format!("| `{name}()` |"));
@@ -242,7 +247,10 @@ fn three_party_table() -> (String, Vec<String>) {
             match three_party(make, blocking) {
                 Some(m) => out.push_str(&format!(" `{}` |", short(m, Kind::Many))),
                 None => {
-                    missing.push(format!("{name} ({})", if blocking { "blocking" } else { "async" }));
+                    missing.push(format!(
+                        "{name} ({})",
+                        if blocking { "blocking" } else { "async" }
+                    ));
                     out.push_str(" **MISSING** |");
                 }
             }
