@@ -19,9 +19,9 @@
 //!   happens-before order), every context of that run is cancelled; a waiter
 //!   woken by the completion sees its context cancelled.
 //!
-//! Each model asserts S1, S3 and S4 on every interleaving it explores; the
-//! `window` model asserts S2's "no less": some interleaving does see the
-//! window. Only the methods every context type has are used (`is_cancelled`,
+//! Each model asserts S1, S3 and S4 on every interleaving it explores. The
+//! ignored `window` model states S2's "no less" (some interleaving sees the
+//! window), which loom cannot show (see its doc comment). Only the methods every context type has are used (`is_cancelled`,
 //! `child_token`), and no context type is named.
 //!
 //! What the public API cannot show: `StopRequested` and `CloseRequested`
@@ -457,14 +457,22 @@ static WINDOW_SEEN: AtomicBool = AtomicBool::new(false);
 
 /// S2's "no less": the window is real. The completion against a reader that
 /// reads the state, then the context it was given before: some interleaving
-/// must see `Stopped` with the context still live. (S1 is asserted on the
-/// way: the other order of reads may never see it.)
+/// must see `Stopped` with the context still live.
 ///
-/// Loom switches threads only at loom operations (atomics, locks, the
-/// waits' event list); the token's own cancellation is not one. So loom can
-/// show this window only if the engine makes such an operation between the
-/// compare-and-swap that publishes the phase and the token's cancellation.
+/// Ignored: loom cannot show this window. Loom switches threads only at
+/// loom operations (atomics, locks, the waits' event list), and its DPOR
+/// explores two orders of operations only when loom sees them conflict; a
+/// token's cancellation is neither (a std mutex inside tokio-util). So the
+/// reader's `state()` is placed before the swap that publishes the phase
+/// (they conflict) or after the whole call, never between the swap and the
+/// cancellation. Measured: it fails on the current engine (which has no
+/// such window), on the engine with the cancellation moved after the swap,
+/// and even with an extra load of the state word put between the swap and
+/// the cancellation (45 interleavings each, none in the window): loads do
+/// not conflict with the reader's load. Kept, ignored, as the statement of
+/// what S2 asks and of why loom cannot check it (loom-tests/README.md).
 #[test]
+#[ignore = "loom cannot show S2's window (see the doc comment and loom-tests/README.md)"]
 fn window() {
     WINDOW_SEEN.store(false, SeqCst);
     model("loom_context::window", None, || {
