@@ -1,7 +1,9 @@
 //! The suite's own checks, no model run: the reference model accepts a
 //! correct history and rejects wrong ones; every pair of concurrent
-//! operations is covered by some model; and the coverage tables in
-//! `loom-tests/README.md` are the ones the models give.
+//! operations is covered by some model, and every way of making and waiting
+//! on a wait has a three-party model (a waiter, the completer, a
+//! restarter); and the coverage tables in `loom-tests/README.md` are the
+//! ones the models give.
 
 #![cfg(loom)]
 

@@ -1,6 +1,7 @@
 //! Loom models of the waits against the signal: done, close and stop waits
 //! registered before, during and after the completion, blocking and async,
-//! and several waiters at once (see `README.md` in this folder).
+//! several waiters at once, and three parties (a waiter, the completer and
+//! a restarter; see `README.md` in this folder).
 
 #![cfg(loom)]
 
