@@ -21,8 +21,9 @@
 //!
 //! Each model asserts S1, S3 and S4 on every interleaving it explores. The
 //! ignored `window` model states S2's "no less" (some interleaving sees the
-//! window), which loom cannot show (see its doc comment). Only the methods every context type has are used (`is_cancelled`,
-//! `child_token`), and no context type is named.
+//! window), which loom cannot show (see its doc comment). Only the methods
+//! every context type has are used (`is_cancelled`, `child_token`), and no
+//! context type is named.
 //!
 //! What the public API cannot show: `StopRequested` and `CloseRequested`
 //! read as `Running` in `state()`, so S1 for them is checked through what a
