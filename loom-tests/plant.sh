@@ -39,6 +39,8 @@ plants=(
   "last-drop-no-close|loom_one|last_handle_wait"
   "watch-cycle-leak|loom_many|last_handle_complete"
   "no-parent-check|loom_one|parent_seen_start"
+  "fresh-load-notify|loom_waits|many_done_blocking_restart"
+  "complete-acquire-only|loom_waits|one_done_blocking"
 )
 
 scratch=$(mktemp -d)

@@ -1,6 +1,7 @@
 //! Loom models of the waits against the signal: done, close and stop waits
 //! registered before, during and after the completion, blocking and async,
-//! and several waiters at once (see `README.md` in this folder).
+//! several waiters at once, and three parties (a waiter, the completer and
+//! a restarter; see `README.md` in this folder).
 
 #![cfg(loom)]
 
@@ -67,4 +68,42 @@ fn one_mixed() {
 #[test]
 fn many_mixed() {
     run(&MANY_MIXED_WAITS);
+}
+
+// Three parties: a waiter of run 1, its completer, and a restarter that
+// waits for run 1 to end and restarts (see `common/models.rs`). Three run
+// by default; the other three explore more (each 8 to 24 s) and are
+// ignored: `-- --include-ignored` adds them (README, "Deeper runs").
+
+#[test]
+fn many_done_blocking_restart() {
+    run(&MANY_DONE_RESTART_WAIT);
+}
+
+#[test]
+#[ignore = "deep model (about 250 000 interleavings): run with --include-ignored"]
+fn many_done_async_restart() {
+    run(&MANY_DONE_RESTART_WAIT_ASYNC);
+}
+
+#[test]
+#[ignore = "deep model (about 100 000 interleavings): run with --include-ignored"]
+fn many_stop_blocking_restart() {
+    run(&MANY_STOP_RESTART_WAIT);
+}
+
+#[test]
+fn many_stop_async_restart() {
+    run(&MANY_STOP_RESTART_WAIT_ASYNC);
+}
+
+#[test]
+fn many_close_blocking_restart() {
+    run(&MANY_CLOSE_RESTART_WAIT);
+}
+
+#[test]
+#[ignore = "deep model (about 80 000 interleavings): run with --include-ignored"]
+fn many_close_async_restart() {
+    run(&MANY_CLOSE_RESTART_WAIT_ASYNC);
 }

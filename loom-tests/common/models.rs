@@ -671,6 +671,86 @@ pub static MANY_MIXED_WAITS: Model = Model {
     suffix: &[State],
 };
 
+// ---------------------------------------------------------------------------
+// Three parties: a waiter of run 1, the completer of run 1, and a third
+// thread that restarts the instance (a Many) once run 1 has ended. A
+// completion must decide whether to notify from the word its
+// compare-and-swap replaced: a restart in between begins run 2 and clears
+// the waiters bit `W` (engine invariant #4), so a decision taken from a
+// fresh load after the swap loses the wake-up (the `fresh-load-notify`
+// plant). No two-thread model can show it, nor a model where the completer
+// also restarts (it loads before it restarts).
+//
+// The waiter takes its wait from `done()`, `stop()` or `close()` in the
+// prefix and blocks on it (`Wait::wait`) or awaits it. The restarter first
+// waits for run 1 to end (a blocking `done()` wait), as a supervisor would,
+// then restarts. That wait matters to loom, not only to realism: its
+// `fetch_or` on the state word is what lets loom's DPOR place the restart
+// between the completion's swap and its next load. A restarter that only
+// calls `start()` (a load, then a swap) was measured not to find the plant
+// even at bound 4 (loom records one last access per atomic, so the
+// restarter's own load hides the completion's load from its swap).
+//
+// A `close()` ends the restarts: in the `close` models the restarter's
+// `start()` is refused, no new run clears `W`, and the race cannot happen;
+// they are the control that shows the plant needs a restart (they still
+// catch `no-notify`). One never restarts, so it has no such model.
+
+macro_rules! restart_waits {
+    ($name:ident, $test:literal, $make:ident, $wait:ident) => {
+        pub static $name: Model = Model {
+            name: $test,
+            kind: Many,
+            parent: false,
+            bound: Some(2),
+            prefix: &[Start(0), $make(0), Done(1)],
+            threads: &[
+                &[$wait(0)],
+                &[Complete(0)],
+                &[Wait(1), Start(1), Complete(1)],
+            ],
+            suffix: &[State],
+        };
+    };
+}
+
+restart_waits!(
+    MANY_DONE_RESTART_WAIT,
+    "loom_waits::many_done_blocking_restart",
+    Done,
+    Wait
+);
+restart_waits!(
+    MANY_DONE_RESTART_WAIT_ASYNC,
+    "loom_waits::many_done_async_restart",
+    Done,
+    WaitAsync
+);
+restart_waits!(
+    MANY_STOP_RESTART_WAIT,
+    "loom_waits::many_stop_blocking_restart",
+    Stop,
+    Wait
+);
+restart_waits!(
+    MANY_STOP_RESTART_WAIT_ASYNC,
+    "loom_waits::many_stop_async_restart",
+    Stop,
+    WaitAsync
+);
+restart_waits!(
+    MANY_CLOSE_RESTART_WAIT,
+    "loom_waits::many_close_blocking_restart",
+    Close,
+    Wait
+);
+restart_waits!(
+    MANY_CLOSE_RESTART_WAIT_ASYNC,
+    "loom_waits::many_close_async_restart",
+    Close,
+    WaitAsync
+);
+
 /// Every model, in the order the coverage tables look for them.
 pub static ALL: &[&Model] = &[
     &ONE_START_START,
@@ -736,5 +816,11 @@ pub static ALL: &[&Model] = &[
     &MANY_STOP_WAIT_ASYNC,
     &ONE_MIXED_WAITS,
     &MANY_MIXED_WAITS,
+    &MANY_DONE_RESTART_WAIT,
+    &MANY_DONE_RESTART_WAIT_ASYNC,
+    &MANY_STOP_RESTART_WAIT,
+    &MANY_STOP_RESTART_WAIT_ASYNC,
+    &MANY_CLOSE_RESTART_WAIT,
+    &MANY_CLOSE_RESTART_WAIT_ASYNC,
     &MANY_STOP_CLOSE_RESTART_WAITS,
 ];
