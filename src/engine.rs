@@ -364,9 +364,10 @@ impl Inner {
                         None
                     };
                     drop(slot);
-                    if let Some(token) = token {
-                        token.cancel();
-                    }
+                    // The event comes between the swap and the cancel (both
+                    // outside the lock): a subscriber sees the new phase
+                    // with the token not yet cancelled, the window of S2
+                    // that `tests/tracing.rs` shows is real.
                     #[cfg(feature = "tracing")]
                     tracing::trace!(
                         target: "shot",
@@ -378,6 +379,9 @@ impl Inner {
                         run = next.run(),
                         "transition"
                     );
+                    if let Some(token) = token {
+                        token.cancel();
+                    }
                     if cell.resolves_done && cur.has_waiters() {
                         // Invariant #4: somebody announced a wait on this run.
                         self.signal.notify(usize::MAX);

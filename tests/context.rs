@@ -153,7 +153,10 @@ fn run_until_cancelled_gives_the_output_or_none_once_cancelled() {
         let ctx = guard.context();
         assert_eq!(ctx.run_until_cancelled(async { 7 }).await, Some(7));
         let _ = many.halt();
-        assert_eq!(ctx.run_until_cancelled(std::future::pending::<u8>()).await, None);
+        assert_eq!(
+            ctx.run_until_cancelled(std::future::pending::<u8>()).await,
+            None
+        );
         // `cancelled_owned` resolves too, and the run's other readers agree.
         many.context().cancelled_owned().await;
         drop(guard);

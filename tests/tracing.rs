@@ -81,3 +81,89 @@ fn every_transition_emits_one_event_and_no_ops_emit_none() {
         .iter()
         .all(|e| e.contains("instance=0x") && e.contains("kind=Many")));
 }
+
+/// A subscriber that runs a callback inside every event.
+#[derive(Clone)]
+struct Hook(Arc<dyn Fn() + Send + Sync>);
+
+impl Subscriber for Hook {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.target() == "shot"
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &Event<'_>) {
+        (self.0)();
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// spec/README.md section 8: the window of S2 is real (the rules claim no
+/// less than the engine does), S1 holds inside it, S3 closes it for
+/// `context()`, and S4 closes it when the call returns. The transition's
+/// event is emitted between the compare-and-swap and the token's
+/// cancellation, so a subscriber observes the window deterministically. It
+/// also shows that a subscriber may call back into the instance (section
+/// 13): no lock is held.
+#[test]
+fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
+    let many = shot::Many::new();
+    let guard = many.start().unwrap();
+    let earlier = guard.context();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (m, ctx, log) = (many.clone(), earlier.clone(), Arc::clone(&seen));
+    let hook = Hook(Arc::new(move || {
+        // In this order: the earlier token, the state, then `context()`.
+        let before = ctx.is_cancelled();
+        let state = m.state();
+        let refused = m.start().err();
+        let fresh = m.context().is_cancelled();
+        let after = ctx.is_cancelled();
+        log.lock()
+            .unwrap()
+            .push((before, state, refused, fresh, after));
+    }));
+    tracing::subscriber::with_default(hook, || {
+        let _ = many.halt(); // Running -> StopRequested: cancels the context
+                             // S4: the call has returned, the token is cancelled.
+        assert!(earlier.is_cancelled());
+    });
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        [(
+            false,                      // S2: the earlier token lags...
+            shot::State::Running,       // ...the published StopRequested
+            Some(shot::Error::Running), // (a start is refused: stop requested)
+            true,                       // S3: context() is cancelled
+            true,                       // and it cancelled the shared token
+        )],
+    );
+    drop(guard);
+}
+
+/// The same window on a transition whose new state is visible in `state()`:
+/// a Created `One` closed.
+#[test]
+fn a_subscriber_sees_closed_before_the_token_is_cancelled() {
+    let one = shot::One::new();
+    let earlier = one.context();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (o, ctx, log) = (one.clone(), earlier.clone(), Arc::clone(&seen));
+    let hook = Hook(Arc::new(move || {
+        log.lock()
+            .unwrap()
+            .push((ctx.is_cancelled(), o.state(), o.done().is_done()));
+    }));
+    tracing::subscriber::with_default(hook, || drop(one.close()));
+    assert!(earlier.is_cancelled(), "S4");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [(false, shot::State::Closed, true)],
+        "S2: Closed and done, the earlier token not yet cancelled"
+    );
+}
