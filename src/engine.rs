@@ -517,13 +517,11 @@ impl ParentWatch {
     }
 }
 
+// `wake_by_ref` keeps its default (a clone, then `wake`): tokio's `Notify`
+// wakes by value.
 impl std::task::Wake for ParentWatch {
     fn wake(self: StdArc<Self>) {
         propagate(self);
-    }
-
-    fn wake_by_ref(self: &StdArc<Self>) {
-        propagate(StdArc::clone(self));
     }
 }
 
