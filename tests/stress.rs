@@ -146,10 +146,9 @@ fn poll_once(mut wait: Wait) -> Option<(Wait, Arc<Flag>)> {
     }
 }
 
-/// A pending future must have been woken (within `BOUND`) and then be ready.
-fn resolves(pending: &mut (Wait, Arc<Flag>)) -> bool {
+/// A pending future must have been woken (by `deadline`) and then be ready.
+fn resolves(pending: &mut (Wait, Arc<Flag>), deadline: Instant) -> bool {
     let (wait, flag) = pending;
-    let deadline = Instant::now() + BOUND;
     while !flag.0.load(SeqCst) {
         if Instant::now() > deadline {
             return false;
@@ -348,21 +347,24 @@ fn hammer(threads: usize, duration: Duration) {
         });
     }
     let (mut waits, mut futures, mut contexts) = (0, 0, 0);
+    // One bound for all the waits below, so a lost wake-up fails the test
+    // in `BOUND`, not in `BOUND` per kept wait.
+    let deadline = Instant::now() + BOUND;
     for w in &closes {
-        v.check(w.wait_timeout(BOUND).is_ok(), || {
+        v.check(w.wait_deadline(deadline).is_ok(), || {
             "a final close's wait did not resolve".into()
         });
     }
     for k in &mut kept {
         for w in &k.waits {
             waits += 1;
-            v.check(w.wait_timeout(BOUND).is_ok(), || {
+            v.check(w.wait_deadline(deadline).is_ok(), || {
                 "a kept done()/stop() wait did not resolve after the final close".into()
             });
         }
         for f in &mut k.futures {
             futures += 1;
-            v.check(resolves(f), || {
+            v.check(resolves(f, deadline), || {
                 "a pending Wait future was not woken, or not ready, after the final close".into()
             });
         }
@@ -438,7 +440,9 @@ fn hammer_thread(
         });
     };
 
-    while c.ops < max_ops && Instant::now() < deadline {
+    // Stops early after a violation: a lost wake-up would otherwise cost a
+    // `BOUND` per blocking wait until the deadline.
+    while c.ops < max_ops && Instant::now() < deadline && v.count.load(SeqCst) == 0 {
         c.ops += 1;
         if held.is_none() {
             let g = series.generation.load(SeqCst);
@@ -760,13 +764,14 @@ fn waiter(_: &Many, round: &Mutex<Round>) {
         0 => wait.wait_timeout(BOUND).is_ok(),
         1 => match poll_once(wait) {
             None => true,
-            Some(mut pending) => resolves(&mut pending),
+            Some(mut pending) => resolves(&mut pending, Instant::now() + BOUND),
         },
         // Two registrations for the same run: a polled clone and a
         // blocking wait on the original.
         _ => {
             let clone = poll_once(wait.clone());
-            wait.wait_timeout(BOUND).is_ok() && clone.is_none_or(|mut p| resolves(&mut p))
+            wait.wait_timeout(BOUND).is_ok()
+                && clone.is_none_or(|mut p| resolves(&mut p, Instant::now() + BOUND))
         }
     };
     let mut r = round.lock().unwrap();
