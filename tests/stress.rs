@@ -31,7 +31,10 @@
 //! 5. `Closed` (as a state or an error) is seen only once a close was
 //!    requested; the states one thread sees follow the diagram (`Created`
 //!    only before anything else, nothing after `Closed`).
-//! 6. After every instance is closed, every kept wait resolves (blocking
+//! 6. A thread holding no guard that blocks on a stop's wait is woken
+//!    (holders end their runs within a few operations): a wait that needs
+//!    its whole bound (20 s) counts as a lost wake-up.
+//! 7. After every instance is closed, every kept wait resolves (blocking
 //!    waits within a generous bound; futures polled while pending have been
 //!    woken and are then ready) and every kept context is cancelled.
 //!
@@ -159,6 +162,15 @@ fn resolves(pending: &mut (Wait, Arc<Flag>), deadline: Instant) -> bool {
     Pin::new(wait)
         .poll(&mut Context::from_waker(&waker))
         .is_ready()
+}
+
+/// A blocking wait that must be woken: `wait_timeout` re-checks the run at
+/// its deadline, so a lost wake-up on a run that has ended since would still
+/// return `Ok`, after the whole bound. A wait that needed its whole bound
+/// did not wake: that is the hang the bound turns into a failure.
+fn wakes(wait: &Wait) -> bool {
+    let t0 = Instant::now();
+    wait.wait_timeout(BOUND).is_ok() && t0.elapsed() < BOUND
 }
 
 /// xorshift64*: a small, seedable generator (no dependency needed).
@@ -599,7 +611,7 @@ fn hammer_thread(
                     // within a few operations, so the wait must resolve.
                     Ok(w) if op % 4 == 0 => {
                         c.blocking_stop_waits += 1;
-                        v.check(w.wait_timeout(BOUND).is_ok(), || {
+                        v.check(wakes(&w), || {
                             format!(
                                 "instance {}: a stop's wait did not resolve within {BOUND:?}",
                                 inst.id
@@ -761,7 +773,7 @@ fn waiter(_: &Many, round: &Mutex<Round>) {
     };
     let blocked = !wait.is_done();
     let woke = match mode {
-        0 => wait.wait_timeout(BOUND).is_ok(),
+        0 => wakes(&wait),
         1 => match poll_once(wait) {
             None => true,
             Some(mut pending) => resolves(&mut pending, Instant::now() + BOUND),
@@ -770,8 +782,7 @@ fn waiter(_: &Many, round: &Mutex<Round>) {
         // blocking wait on the original.
         _ => {
             let clone = poll_once(wait.clone());
-            wait.wait_timeout(BOUND).is_ok()
-                && clone.is_none_or(|mut p| resolves(&mut p, Instant::now() + BOUND))
+            wakes(&wait) && clone.is_none_or(|mut p| resolves(&mut p, Instant::now() + BOUND))
         }
     };
     let mut r = round.lock().unwrap();
