@@ -613,7 +613,7 @@ fn hammer_thread(
                         c.blocking_stop_waits += 1;
                         v.check(wakes(&w), || {
                             format!(
-                                "instance {}: a stop's wait did not resolve within {BOUND:?}",
+                                "instance {}: a stop's wait was not woken within {BOUND:?}",
                                 inst.id
                             )
                         });
