@@ -15,13 +15,16 @@
 # build failure does not count). The script exits non-zero if any plant
 # does not apply, does not build, or goes uncaught.
 #
-# CARGO_TARGET_DIR defaults to target/loom-plant in the crate (dependencies
-# are built once and reused by every plant).
+# Builds go to their own target directory, target/loom-plant in the crate,
+# or PLANT_TARGET_DIR if set; an inherited CARGO_TARGET_DIR is ignored, so a
+# planted build never lands where a clean checkout builds. Dependencies are
+# built once and reused by every plant; the crate itself is rebuilt for each
+# (see copy_crate).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=${SHOT_ROOT:-$(cd "$here/.." && pwd)}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target/loom-plant}
+export CARGO_TARGET_DIR=${PLANT_TARGET_DIR:-$root/target/loom-plant}
 export RUSTFLAGS="--cfg loom"
 export CARGO_TERM_COLOR=never
 
@@ -44,12 +47,28 @@ plants=(
 )
 
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+trap cleanup EXIT
 
+# Cargo decides whether the crate needs rebuilding from file mtimes, and
+# does not key its cache on the crate's path: a copy that kept the tree's
+# mtimes (plain `tar -x`) looked older than the previous plant's build and
+# reused it. So the copy gets fresh mtimes (`tar -m`), and the crate's own
+# artifacts are removed before each build and at the end (`cargo clean -p`).
 copy_crate() {
   rm -rf "$scratch/crate"
   mkdir -p "$scratch/crate"
-  (cd "$root" && tar --exclude=./target --exclude=./.git -cf - .) | tar -xf - -C "$scratch/crate"
+  (cd "$root" && tar --exclude=./target --exclude=./.git -cf - .) | tar -xmf - -C "$scratch/crate"
+}
+
+clean_crate() {
+  (cd "$scratch/crate" && cargo clean -p shot --release) >/dev/null 2>&1
+}
+
+cleanup() {
+  if [ -d "$scratch/crate" ]; then
+    clean_crate
+  fi
+  rm -rf "$scratch"
 }
 
 failed=0
@@ -66,6 +85,7 @@ for entry in "${plants[@]}"; do
     continue
   fi
   args=(--release --test "$bin")
+  clean_crate
   if ! (cd "$scratch/crate" && cargo test --release --test loom_one --test loom_many --test loom_waits --no-run) >"$scratch/build.log" 2>&1; then
     echo "PLANT $name: DOES NOT BUILD"
     tail -20 "$scratch/build.log"

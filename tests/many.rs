@@ -12,6 +12,12 @@ use tokio_util::sync::CancellationToken;
 
 const BOUND: Duration = Duration::from_secs(20);
 
+// Loop counts, cut down under Miri (.ci/miri), which runs this file about
+// 1,000 times slower.
+const EXITS: usize = if cfg!(miri) { 10 } else { 50 };
+const RACING_CALLS: usize = if cfg!(miri) { 100 } else { 2_000 };
+const RESTARTS: usize = if cfg!(miri) { 200 } else { 10_000 };
+
 #[test]
 fn each_run_has_a_fresh_context_and_done() {
     let many = Many::new();
@@ -89,7 +95,7 @@ fn a_stop_while_a_close_is_pending_waits_and_the_close_wins() {
 #[test]
 fn stop_waits_for_the_exit_from_another_thread() {
     let many = Many::new();
-    for _ in 0..50 {
+    for _ in 0..EXITS {
         let guard = many.start().unwrap();
         let ctx = guard.context();
         let exited = Arc::new(AtomicUsize::new(0));
@@ -167,7 +173,7 @@ fn at_most_one_run_at_a_time_under_racing_starts_and_stops() {
             );
             thread::spawn(move || {
                 barrier.wait();
-                for _ in 0..2_000 {
+                for _ in 0..RACING_CALLS {
                     if i % 2 == 0 {
                         if let Ok(guard) = many.start() {
                             assert_eq!(
@@ -209,7 +215,7 @@ fn dropping_the_last_handle_while_running_cancels_and_closes() {
 fn ten_thousand_restarts_keep_the_instance_small() {
     let parent = CancellationToken::new();
     let many = Many::with_parent(&parent);
-    for i in 0..10_000 {
+    for i in 0..RESTARTS {
         let guard = many.start().unwrap();
         if i % 2 == 0 {
             let _ = guard.context();
@@ -221,7 +227,7 @@ fn ten_thousand_restarts_keep_the_instance_small() {
     // handle goes, only `parent` remains. (Allocation counts are in
     // tests/alloc.rs.)
     let debug = format!("{many:?}");
-    assert!(debug.contains("run: 10000"), "{debug}");
+    assert!(debug.contains(&format!("run: {RESTARTS}")), "{debug}");
 }
 
 #[test]
