@@ -44,6 +44,7 @@ plants=(
   "no-parent-check|loom_one|parent_seen_start"
   "fresh-load-notify|loom_waits|many_done_blocking_restart"
   "complete-acquire-only|loom_waits|one_done_blocking"
+  "cancel-before-cas|loom_context|one_created_cancel"
 )
 
 scratch=$(mktemp -d)
@@ -86,7 +87,7 @@ for entry in "${plants[@]}"; do
   fi
   args=(--release --test "$bin")
   clean_crate
-  if ! (cd "$scratch/crate" && cargo test --release --test loom_one --test loom_many --test loom_waits --no-run) >"$scratch/build.log" 2>&1; then
+  if ! (cd "$scratch/crate" && cargo test --release --test loom_one --test loom_many --test loom_waits --test loom_context --no-run) >"$scratch/build.log" 2>&1; then
     echo "PLANT $name: DOES NOT BUILD"
     tail -20 "$scratch/build.log"
     failed=1
