@@ -47,7 +47,10 @@
 //!    cancels the token, before it notifies waiters and returns. So a token
 //!    is never cancelled ahead of the word (S1); the window between the swap
 //!    and the cancel is the only disagreement (S2); `context()` seeing a
-//!    phase that says cancelled cancels the token it returns itself (S3).
+//!    phase that says cancelled cancels the token it returns itself (S3),
+//!    and so does every other call answered from such a phase of the same
+//!    run, no-op or not (the help, S4): none returns while its run's token
+//!    could still read live.
 //! 3. While `C` is clear nobody holds a token of the current run; `context()`
 //!    creates one under the slot lock, cancels it if the phase says so, and
 //!    publishes it by setting `C` with a compare-and-swap, retrying if the
@@ -338,6 +341,22 @@ impl Inner {
             let cell = self.cell(cur.phase(), event);
             let next = cur.after(cell);
             if next == cur {
+                // Invariant #2, the help: a call answered from a phase whose
+                // context is cancelled returns only once the token is; the
+                // thread that made that phase may still be between its
+                // swap and its cancel.
+                if cur.has_context() && table::reads(cur.phase()).context_cancelled {
+                    let slot = slot.unwrap_or_else(|| self.slot.lock());
+                    // The run check: the word may have moved to a new run
+                    // since `cur` was loaded, and the slot to its token.
+                    let token = (slot.run == cur.run())
+                        .then(|| slot.token.clone())
+                        .flatten();
+                    drop(slot);
+                    if let Some(token) = token {
+                        token.cancel();
+                    }
+                }
                 return Applied { prev: cur, cell };
             }
             if cur.has_context() && !cell.new_run && slot.is_none() {
@@ -355,11 +374,18 @@ impl Inner {
             {
                 Ok(_) => {
                     // Invariant #2: the token is cancelled after the new
-                    // phase is published, with no lock held (the lock rule).
+                    // phase is published, with no lock held (the lock rule),
+                    // whenever the new phase says so: by the cell that
+                    // cancels, and as help by every later transition of the
+                    // run (its canceller may still be in its window, and a
+                    // completion wakes waiters that must see it cancelled).
                     // A clone under the lock: `C` set means the slot holds
                     // this run's token (invariant #1).
-                    let token = if cell.cancels_context && cur.has_context() {
-                        slot.as_ref().and_then(|s| s.token.clone())
+                    let token = if cur.has_context() && table::reads(next.phase()).context_cancelled
+                    {
+                        slot.as_ref()
+                            .filter(|s| s.run == cur.run())
+                            .and_then(|s| s.token.clone())
                     } else {
                         None
                     };

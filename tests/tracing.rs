@@ -167,3 +167,46 @@ fn a_subscriber_sees_closed_before_the_token_is_cancelled() {
         "S2: Closed and done, the earlier token not yet cancelled"
     );
 }
+
+/// The help of spec/README.md section 8 (S4): a call answered from a phase
+/// whose context is cancelled returns only once the token is, even while
+/// the thread that made the phase is still between its swap and its
+/// cancel. Here the second call runs inside the first one's window (in its
+/// trace event): a no-op `halt` and a completion. Found by the stress test
+/// (a guard holder's `halt()` returned `Ok(Running)` with its context still
+/// live, because another thread's stop was in its window).
+#[test]
+fn a_call_inside_another_calls_window_returns_with_the_token_cancelled() {
+    for second in ["halt", "close", "complete"] {
+        let many = shot::Many::new();
+        let guard = Arc::new(Mutex::new(Some(many.start().unwrap())));
+        let earlier = guard.lock().unwrap().as_ref().unwrap().context();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (m, ctx, log, g) = (
+            many.clone(),
+            earlier.clone(),
+            Arc::clone(&seen),
+            Arc::clone(&guard),
+        );
+        let hook = Hook(Arc::new(move || {
+            // Only inside the first call's event (the second call's own
+            // event, if any, finds the token cancelled already).
+            if !log.lock().unwrap().is_empty() || ctx.is_cancelled() {
+                return;
+            }
+            match second {
+                "halt" => {
+                    let _ = m.halt();
+                }
+                "close" => drop(m.close()),
+                _ => drop(g.lock().unwrap().take()),
+            }
+            log.lock().unwrap().push(ctx.is_cancelled());
+        }));
+        tracing::subscriber::with_default(hook, || {
+            let _ = many.halt();
+        });
+        assert_eq!(*seen.lock().unwrap(), [true], "{second}");
+        drop(guard.lock().unwrap().take());
+    }
+}

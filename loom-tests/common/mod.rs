@@ -487,6 +487,11 @@ impl Sim {
                 }
             }
         }
+        if call && reads_cancelled(s.phase) && s.late & (1 << s.run) != 0 {
+            // S4, the help: a call answered from a phase of the run whose
+            // context is cancelled cancels the token before it returns.
+            s.pending[t] = Some(s.run);
+        }
         Some(s)
     }
 
