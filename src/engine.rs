@@ -77,9 +77,9 @@
 //!    first checks `parent.is_cancelled()` and applies `ParentCancel` itself.
 //!    `context()` makes the same check. So a call made after the parent's
 //!    cancellation (in happens-before order, e.g. after observing
-//!    `parent.is_cancelled()`) always sees it applied. Run contexts are root tokens cancelled only by the instance's
-//!    transitions (invariant #2), so they never run ahead of the state
-//!    word. Only the
+//!    `parent.is_cancelled()`) always sees it applied. Run contexts are
+//!    root tokens cancelled only by the instance's transitions (invariant
+//!    #2), so they never run ahead of the state word. Only the
 //!    lock-free reads (`state()`, `done()`'s first check) can lag the parent
 //!    by tokio-util's mark-then-notify window, for a thread that learned of
 //!    the cancellation from the parent token itself (spec/README.md, 7).
@@ -101,8 +101,9 @@
 //! one rule (spec/README.md, section 13): **no user or foreign code runs
 //! while a crate lock is held.** Under `slot` the engine only reads or
 //! replaces a token (dropping the replaced reference is tokio-util's
-//! reference counting, which wakes nobody) and makes its compare-and-swap; under `watch` it only
-//! polls or takes the parent's future (which registers our own waker). Token
+//! reference counting, which wakes nobody) and makes its compare-and-swap;
+//! under `watch` it only polls or takes the parent's future (which
+//! registers our own waker). Token
 //! cancellation (foreign wakers, the watches of nested instances), `tracing`
 //! events and waiter notification all run after the lock is released; the
 //! watch's future is dropped outside its lock. So a waker that calls back
@@ -249,6 +250,19 @@ struct Slot {
     token: Option<CancellationToken>,
 }
 
+impl Slot {
+    /// A clone of run `run`'s token, if the slot holds it. The run check
+    /// matters where the word was loaded before the lock was taken: the
+    /// word may have moved to a new run since, and the slot to its token.
+    fn token_of(&self, run: u64) -> Option<CancellationToken> {
+        if self.run == run {
+            self.token.clone()
+        } else {
+            None
+        }
+    }
+}
+
 /// The result of [`Inner::apply`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Applied {
@@ -347,11 +361,7 @@ impl Inner {
                 // swap and its cancel.
                 if cur.has_context() && table::reads(cur.phase()).context_cancelled {
                     let slot = slot.unwrap_or_else(|| self.slot.lock());
-                    // The run check: the word may have moved to a new run
-                    // since `cur` was loaded, and the slot to its token.
-                    let token = (slot.run == cur.run())
-                        .then(|| slot.token.clone())
-                        .flatten();
+                    let token = slot.token_of(cur.run());
                     drop(slot);
                     if let Some(token) = token {
                         token.cancel();
@@ -383,9 +393,7 @@ impl Inner {
                     // this run's token (invariant #1).
                     let token = if cur.has_context() && table::reads(next.phase()).context_cancelled
                     {
-                        slot.as_ref()
-                            .filter(|s| s.run == cur.run())
-                            .and_then(|s| s.token.clone())
+                        slot.as_ref().and_then(|s| s.token_of(cur.run()))
                     } else {
                         None
                     };
@@ -823,6 +831,34 @@ mod tests {
         assert!(done.is_done(), "the last run's wait stays resolved");
         assert!(many.close().1.is_done());
         assert_eq!(many.state(), State::Closed);
+    }
+
+    /// The engine cancels a run's token whenever a call leaves the run in a
+    /// phase whose reads say "context cancelled" (invariant #2), not by the
+    /// table's `cancels context` column; this checks the two agree: a cell
+    /// cancels exactly when it moves the run from a live-context phase into
+    /// a cancelled-context phase.
+    #[test]
+    fn the_cancel_column_is_the_reads_tables_edge() {
+        for kind in [Kind::One, Kind::Many] {
+            for phase in Phase::ALL {
+                for event in [
+                    Event::Start,
+                    Event::Complete,
+                    Event::Stop,
+                    Event::Close,
+                    Event::ParentCancel,
+                ] {
+                    let Some(cell) = table::cell(kind, phase, event) else {
+                        continue;
+                    };
+                    let edge = !cell.new_run
+                        && !table::reads(phase).context_cancelled
+                        && table::reads(cell.next).context_cancelled;
+                    assert_eq!(cell.cancels_context, edge, "{kind:?} {phase:?} {event:?}");
+                }
+            }
+        }
     }
 
     #[test]
