@@ -45,6 +45,7 @@ plants=(
   "fresh-load-notify|loom_waits|many_done_blocking_restart"
   "complete-acquire-only|loom_waits|one_done_blocking"
   "cancel-before-cas|loom_context|one_created_cancel"
+  "propagation-drops-queue|loom_nesting|nested_cancel"
 )
 
 scratch=$(mktemp -d)
@@ -87,7 +88,7 @@ for entry in "${plants[@]}"; do
   fi
   args=(--release --test "$bin")
   clean_crate
-  if ! (cd "$scratch/crate" && cargo test --release --test loom_one --test loom_many --test loom_waits --test loom_context --no-run) >"$scratch/build.log" 2>&1; then
+  if ! (cd "$scratch/crate" && cargo test --release --test loom_one --test loom_many --test loom_waits --test loom_context --test loom_nesting --no-run) >"$scratch/build.log" 2>&1; then
     echo "PLANT $name: DOES NOT BUILD"
     tail -20 "$scratch/build.log"
     failed=1
