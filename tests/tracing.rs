@@ -12,19 +12,13 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-/// A minimal subscriber that records each event's fields as text.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
+/// A minimal subscriber that runs a callback inside every event of target
+/// `shot` (the engine emits it between a transition's compare-and-swap and
+/// its token's cancellation).
+#[derive(Clone)]
+struct Hook(Arc<dyn Fn(&Event<'_>) + Send + Sync>);
 
-struct Fields(String);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={:?} ", field.name(), value);
-    }
-}
-
-impl Subscriber for Recorder {
+impl Subscriber for Hook {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
         metadata.target() == "shot"
     }
@@ -34,18 +28,36 @@ impl Subscriber for Recorder {
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
-        let mut fields = Fields(String::new());
-        event.record(&mut fields);
-        self.0.lock().unwrap().push(fields.0);
+        (self.0)(event);
     }
     fn enter(&self, _: &Id) {}
     fn exit(&self, _: &Id) {}
 }
 
+struct Fields(String);
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, "{}={:?} ", field.name(), value);
+    }
+}
+
+/// A hook that records each event's fields as text, and the record.
+fn recorder() -> (Hook, Arc<Mutex<Vec<String>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let l = Arc::clone(&log);
+    let hook = Hook(Arc::new(move |event: &Event<'_>| {
+        let mut fields = Fields(String::new());
+        event.record(&mut fields);
+        l.lock().unwrap().push(fields.0);
+    }));
+    (hook, log)
+}
+
 #[test]
 fn every_transition_emits_one_event_and_no_ops_emit_none() {
-    let recorder = Recorder::default();
-    tracing::subscriber::with_default(recorder.clone(), || {
+    let (recorder, log) = recorder();
+    tracing::subscriber::with_default(recorder, || {
         let many = shot::Many::new();
         let guard = many.start().unwrap(); // Created -> Running
         let _ = many.start(); // refused: no transition
@@ -54,7 +66,7 @@ fn every_transition_emits_one_event_and_no_ops_emit_none() {
         let _ = many.halt(); // no-op on Stopped
         let _ = many.cancel(); // Stopped -> Closed
     });
-    let events = recorder.0.lock().unwrap().clone();
+    let events = log.lock().unwrap().clone();
     let transitions: Vec<String> = events
         .iter()
         .map(|e| {
@@ -82,26 +94,6 @@ fn every_transition_emits_one_event_and_no_ops_emit_none() {
         .all(|e| e.contains("instance=0x") && e.contains("kind=Many")));
 }
 
-/// A subscriber that runs a callback inside every event.
-#[derive(Clone)]
-struct Hook(Arc<dyn Fn() + Send + Sync>);
-
-impl Subscriber for Hook {
-    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == "shot"
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, _: &Event<'_>) {
-        (self.0)();
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
 /// spec/README.md section 8: the window of S2 is real (the rules claim no
 /// less than the engine does), S1 holds inside it, S3 closes it for
 /// `context()`, and S4 closes it when the call returns. The transition's
@@ -116,7 +108,7 @@ fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
     let earlier = guard.context();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (m, ctx, log) = (many.clone(), earlier.clone(), Arc::clone(&seen));
-    let hook = Hook(Arc::new(move || {
+    let hook = Hook(Arc::new(move |_: &Event<'_>| {
         // In this order: the earlier token, the state, then `context()`.
         let before = ctx.is_cancelled();
         let state = m.state();
@@ -154,7 +146,7 @@ fn a_subscriber_sees_closed_before_the_token_is_cancelled() {
     let earlier = one.context();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (o, ctx, log) = (one.clone(), earlier.clone(), Arc::clone(&seen));
-    let hook = Hook(Arc::new(move || {
+    let hook = Hook(Arc::new(move |_: &Event<'_>| {
         log.lock()
             .unwrap()
             .push((ctx.is_cancelled(), o.state(), o.done().is_done()));
@@ -188,7 +180,7 @@ fn a_call_inside_another_calls_window_returns_with_the_token_cancelled() {
             Arc::clone(&seen),
             Arc::clone(&guard),
         );
-        let hook = Hook(Arc::new(move || {
+        let hook = Hook(Arc::new(move |_: &Event<'_>| {
             // Only inside the first call's event (the second call's own
             // event, if any, finds the token cancelled already).
             if !log.lock().unwrap().is_empty() || ctx.is_cancelled() {

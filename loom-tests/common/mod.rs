@@ -477,7 +477,7 @@ impl Sim {
                 // Never ahead (S1); behind only while the cancellation is
                 // owed (S2).
                 let lagging = s.late & (1 << run) != 0;
-                if s.ctx_cancelled(run) != cancelled && !(lagging && !cancelled) {
+                if s.ctx_cancelled(run) != cancelled && (cancelled || !lagging) {
                     return None;
                 }
             }
