@@ -1,4 +1,4 @@
-//! Lifecycle benchmarks: every group runs shot next to its baselines in the
+//! Lifecycle benchmarks: every group runs runcycle next to its baselines in the
 //! same run, so the results read as ratios on one machine. See
 //! BENCHMARKS.md for the figures and how to reproduce them:
 //!
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use divan::{black_box, Bencher};
-use shot::{Many, One, State};
+use runcycle::{Many, One, State};
 use tokio_util::sync::CancellationToken;
 
 #[global_allocator]
@@ -63,7 +63,7 @@ mod state {
     use super::*;
 
     #[divan::bench]
-    fn shot_state(b: Bencher) {
+    fn runcycle_state(b: Bencher) {
         let many = Many::new();
         b.bench(|| black_box(&many).state());
     }
@@ -75,7 +75,7 @@ mod state {
     }
 
     /// The same load through a one-pointer handle (an `Arc`), as every
-    /// shot handle is: the part of `state()` its shape costs.
+    /// runcycle handle is: the part of `state()` its shape costs.
     #[divan::bench]
     fn part_load_through_arc(b: Bencher) {
         let state = Arc::new(std::sync::atomic::AtomicU64::new(1));
@@ -89,7 +89,7 @@ mod restart_with_context {
     use super::*;
 
     #[divan::bench]
-    fn shot_many_start_context_stop(b: Bencher) {
+    fn runcycle_many_start_context_stop(b: Bencher) {
         let many = Many::new();
         b.bench(|| {
             let guard = many.start().unwrap();
@@ -99,7 +99,7 @@ mod restart_with_context {
     }
 
     #[divan::bench]
-    fn shot_many_with_parent_start_context_stop(b: Bencher) {
+    fn runcycle_many_with_parent_start_context_stop(b: Bencher) {
         let parent = CancellationToken::new();
         let many = Many::with_parent(&parent);
         b.bench(|| {
@@ -163,13 +163,13 @@ mod restart_without_context {
     use super::*;
 
     #[divan::bench]
-    fn shot_many_start_stop(b: Bencher) {
+    fn runcycle_many_start_stop(b: Bencher) {
         let many = Many::new();
         b.bench(|| drop(black_box(many.start().unwrap())));
     }
 
     #[divan::bench]
-    fn shot_many_with_parent_start_stop(b: Bencher) {
+    fn runcycle_many_with_parent_start_stop(b: Bencher) {
         let many = Many::with_parent(&CancellationToken::new());
         b.bench(|| drop(black_box(many.start().unwrap())));
     }
@@ -197,7 +197,7 @@ mod one_lifecycle {
     use super::*;
 
     #[divan::bench]
-    fn shot_one_new_start_stop(b: Bencher) {
+    fn runcycle_one_new_start_stop(b: Bencher) {
         b.bench(|| {
             let one = One::new();
             drop(one.start().unwrap());
@@ -220,7 +220,7 @@ mod one_lifecycle {
     }
 
     #[divan::bench]
-    fn shot_one_with_parent_start_stop(b: Bencher) {
+    fn runcycle_one_with_parent_start_stop(b: Bencher) {
         let parent = CancellationToken::new();
         b.bench(|| {
             let one = One::with_parent(&parent);
@@ -248,7 +248,7 @@ mod contended_restarts {
     const THREADS: &[usize] = &[2, 4];
 
     #[divan::bench(threads = THREADS)]
-    fn shot_many(b: Bencher) {
+    fn runcycle_many(b: Bencher) {
         let many = Many::new();
         let active = AtomicUsize::new(0);
         b.bench(|| {
@@ -332,7 +332,7 @@ mod wake_across_threads {
     }
 
     #[divan::bench(sample_count = 2000)]
-    fn shot_blocking_wait(b: Bencher) {
+    fn runcycle_blocking_wait(b: Bencher) {
         let helper = Helper::new();
         let many = Many::new();
         b.bench(|| {
@@ -362,7 +362,7 @@ mod wake_across_threads {
     }
 
     #[divan::bench(sample_count = 2000)]
-    fn shot_async_wait(b: Bencher) {
+    fn runcycle_async_wait(b: Bencher) {
         let helper = Helper::new();
         let many = Many::new();
         b.bench(|| {
@@ -397,11 +397,11 @@ mod go_and_wait {
     }
 
     #[divan::bench]
-    fn shot_go_done(b: Bencher) {
+    fn runcycle_go_done(b: Bencher) {
         let rt = runtime();
         b.bench(|| {
             rt.block_on(async {
-                let g = shot::go(|ctx| async move { Ok::<_, ()>(black_box(ctx).is_cancelled()) });
+                let g = runcycle::go(|ctx| async move { Ok::<_, ()>(black_box(ctx).is_cancelled()) });
                 g.done().await;
                 black_box(g.take());
             });
@@ -424,11 +424,11 @@ mod go_and_wait {
     }
 
     #[divan::bench(sample_count = 20)]
-    fn shot_group_1000_go_wait(b: Bencher) {
+    fn runcycle_group_1000_go_wait(b: Bencher) {
         let rt = runtime();
         b.bench(|| {
             rt.block_on(async {
-                let group = shot::Group::new();
+                let group = runcycle::Group::new();
                 for _ in 0..1000 {
                     group
                         .go(|ctx| async move {

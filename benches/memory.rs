@@ -12,7 +12,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::mem::size_of;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use shot::{Many, One};
+use runcycle::{Many, One};
 use tokio_util::sync::CancellationToken;
 
 struct Counting;
@@ -52,13 +52,13 @@ fn main() {
     println!("## size_of");
     println!("One: {} bytes", size_of::<One>());
     println!("Many: {} bytes", size_of::<Many>());
-    println!("Guard: {} bytes", size_of::<shot::Guard>());
-    println!("Wait: {} bytes", size_of::<shot::Wait>());
-    println!("State: {} bytes", size_of::<shot::State>());
-    println!("Error: {} bytes", size_of::<shot::Error>());
-    println!("G<(), ()>: {} bytes", size_of::<shot::G<(), ()>>());
-    println!("Group: {} bytes", size_of::<shot::Group>());
-    println!("GroupWait: {} bytes", size_of::<shot::GroupWait>());
+    println!("Guard: {} bytes", size_of::<runcycle::Guard>());
+    println!("Wait: {} bytes", size_of::<runcycle::Wait>());
+    println!("State: {} bytes", size_of::<runcycle::State>());
+    println!("Error: {} bytes", size_of::<runcycle::Error>());
+    println!("G<(), ()>: {} bytes", size_of::<runcycle::G<(), ()>>());
+    println!("Group: {} bytes", size_of::<runcycle::Group>());
+    println!("GroupWait: {} bytes", size_of::<runcycle::GroupWait>());
     println!(
         "(CancellationToken: {} bytes)",
         size_of::<CancellationToken>()
@@ -109,7 +109,7 @@ fn main() {
     let warm = |rt: &tokio::runtime::Runtime| {
         rt.block_on(async {
             for _ in 0..1_000 {
-                let g = shot::go(|_| async { Ok::<_, ()>(()) });
+                let g = runcycle::go(|_| async { Ok::<_, ()>(()) });
                 g.done().await;
             }
         });
@@ -118,7 +118,7 @@ fn main() {
     let rss2 = rss_kib();
     rt.block_on(async {
         for _ in 0..100_000 {
-            let g = shot::go(|ctx| async move { Ok::<_, ()>(ctx.is_cancelled()) });
+            let g = runcycle::go(|ctx| async move { Ok::<_, ()>(ctx.is_cancelled()) });
             g.done().await;
             let _ = g.take();
         }
@@ -129,7 +129,7 @@ fn main() {
     // once (the G runs above had one at a time); growth after it would be
     // a leak.
     let rss_first = rt.block_on(async {
-        let group = shot::Group::new();
+        let group = runcycle::Group::new();
         let mut rss_first = 0;
         for wave in 0..100 {
             for _ in 0..1_000 {

@@ -1,4 +1,4 @@
-//! A small service built on shot, which finishes by itself in about two
+//! A small service built on runcycle, which finishes by itself in about two
 //! seconds and exits 0:
 //!
 //! * a `Group` runs a TCP echo server on 127.0.0.1:0 (an acceptor task and
@@ -22,7 +22,7 @@ fn main() {}
 use std::time::{Duration, Instant};
 
 #[cfg(not(loom))]
-use shot::{Group, Many, State};
+use runcycle::{Group, Many, State};
 #[cfg(not(loom))]
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 #[cfg(not(loom))]
@@ -59,7 +59,7 @@ async fn serve(start: Instant, group: Group) -> std::io::Result<std::net::Socket
 }
 
 #[cfg(not(loom))]
-async fn echo(start: Instant, stream: TcpStream, ctx: shot::Context) {
+async fn echo(start: Instant, stream: TcpStream, ctx: runcycle::Context) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     loop {
@@ -90,7 +90,7 @@ async fn client(
     start: Instant,
     run: u32,
     addr: std::net::SocketAddr,
-    ctx: shot::Context,
+    ctx: runcycle::Context,
 ) -> Result<u32, String> {
     let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     let (read, mut write) = stream.into_split();
@@ -136,7 +136,7 @@ async fn main() {
     log(start, "server", format!("listening on {addr}"));
 
     // 2. A background job, as a G.
-    let flusher = shot::go_ctx(&shutdown, move |ctx| async move {
+    let flusher = runcycle::go_ctx(&shutdown, move |ctx| async move {
         let mut flushes = 0_u32;
         loop {
             tokio::select! {

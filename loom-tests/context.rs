@@ -42,7 +42,7 @@ use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
 use std::task::{Context, Wake, Waker};
 
 use loom::thread;
-use shot::{Error, Many, One, State};
+use runcycle::{Error, Many, One, State};
 use tokio_util::sync::CancellationToken;
 
 use common::model;

@@ -11,7 +11,7 @@
 #![cfg(loom)]
 
 use loom::thread;
-use shot::{Many, One, State};
+use runcycle::{Many, One, State};
 use tokio_util::sync::CancellationToken;
 
 /// root token -> Many `a` -> Many `b` (a's context) -> One `c` (b's
@@ -30,7 +30,7 @@ fn nested_cancel() {
             // it runs first (and the run is then asked to close) or it is
             // refused.
             let guard = c2.start().ok();
-            let ctx = guard.as_ref().map(shot::Guard::context);
+            let ctx = guard.as_ref().map(runcycle::Guard::context);
             drop(guard);
             if let Some(ctx) = ctx {
                 assert!(ctx.is_cancelled(), "the run's context after its end");

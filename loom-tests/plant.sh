@@ -63,7 +63,7 @@ copy_crate() {
 }
 
 clean_crate() {
-  (cd "$scratch/crate" && cargo clean -p shot --release) >/dev/null 2>&1
+  (cd "$scratch/crate" && cargo clean -p runcycle --release) >/dev/null 2>&1
 }
 
 cleanup() {

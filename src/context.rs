@@ -25,8 +25,8 @@ use tokio_util::sync::{
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::Many;
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::Many;
 ///
 /// let many = Many::new();
 /// let guard = many.start().unwrap();
@@ -39,7 +39,7 @@ use tokio_util::sync::{
 /// A reader cannot cancel the run; this does not compile:
 ///
 /// ```compile_fail
-/// let many = shot::Many::new();
+/// let many = runcycle::Many::new();
 /// many.context().cancel();
 /// ```
 #[derive(Clone)]
@@ -57,8 +57,8 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// let ctx = one.context();
     /// assert!(!ctx.is_cancelled());
     /// let _ = one.cancel();
@@ -75,9 +75,9 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// futures::executor::block_on(async {
-    ///     let one = shot::One::new();
+    ///     let one = runcycle::One::new();
     ///     let ctx = one.context();
     ///     let _ = one.cancel();
     ///     ctx.cancelled().await;
@@ -93,8 +93,8 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// let stopped = one.context().cancelled_owned();
     /// let _ = one.cancel();
     /// futures::executor::block_on(stopped);
@@ -109,8 +109,8 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// let ctx = one.context();
     /// let child = ctx.child_token();
     /// child.cancel();
@@ -130,9 +130,9 @@ impl Context {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// futures::executor::block_on(async {
-    ///     let one = shot::One::new();
+    ///     let one = runcycle::One::new();
     ///     let ctx = one.context();
     ///     assert_eq!(ctx.run_until_cancelled(async { 7 }).await, Some(7));
     ///     let _ = one.cancel();
@@ -168,8 +168,8 @@ impl fmt::Debug for Context {
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::{Many, One, State};
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::{Many, One, State};
 /// use tokio_util::sync::CancellationToken;
 ///
 /// let shutdown = CancellationToken::new();

@@ -178,7 +178,7 @@ impl Word {
             0b1001 => Phase::CloseRequested,
             0b0010 => Phase::Stopped,
             0b0011 => Phase::Closed,
-            bits => unreachable!("shot: corrupt state word (phase bits {bits:#06b})"),
+            bits => unreachable!("runcycle: corrupt state word (phase bits {bits:#06b})"),
         }
     }
 
@@ -221,7 +221,7 @@ impl Word {
             let run = self.run();
             assert!(
                 run < MAX_RUN,
-                "shot: `Many::start` cannot begin run {} (at most {MAX_RUN} runs per instance; \
+                "runcycle: `Many::start` cannot begin run {} (at most {MAX_RUN} runs per instance; \
                  make a new `Many` to go on)",
                 u128::from(run) + 1,
             );
@@ -318,7 +318,7 @@ impl Inner {
             Some(cell) => cell,
             // Table invariant #1: the handles never issue such an event.
             None => unreachable!(
-                "shot: event {event:?} in phase {phase:?} for {:?}",
+                "runcycle: event {event:?} in phase {phase:?} for {:?}",
                 self.kind
             ),
         }
@@ -404,7 +404,7 @@ impl Inner {
                     // that `tests/tracing.rs` shows is real.
                     #[cfg(feature = "tracing")]
                     tracing::trace!(
-                        target: "shot",
+                        target: "runcycle",
                         instance = ?core::ptr::from_ref(self),
                         kind = ?self.kind,
                         event = ?event,
@@ -463,7 +463,7 @@ impl Inner {
                 slot.token = Some(CancellationToken::new());
             }
             let Some(token) = slot.token.clone() else {
-                unreachable!("shot: the slot was just filled")
+                unreachable!("runcycle: the slot was just filled")
             };
             let cancelled = table::reads(cur.phase()).context_cancelled;
             if cur.has_context() {

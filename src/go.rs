@@ -23,7 +23,7 @@ pub(crate) fn current_runtime(caller: &str) -> Runtime {
         Ok(runtime) => runtime,
         Err(e) => panic!(
             "{caller} must be called from within a tokio runtime ({e}); \
-             pass a runtime handle explicitly (shot::go_on) from other threads"
+             pass a runtime handle explicitly (runcycle::go_on) from other threads"
         ),
     }
 }
@@ -36,16 +36,16 @@ pub(crate) fn current_runtime(caller: &str) -> Runtime {
 ///
 /// # Panics
 ///
-/// If called outside a tokio runtime, with the message "`shot::go` must be
+/// If called outside a tokio runtime, with the message "`runcycle::go` must be
 /// called from within a tokio runtime (...)". Use [`go_on`] with a runtime
 /// handle from other threads.
 ///
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let g = shot::go(|ctx| async move {
+/// let g = runcycle::go(|ctx| async move {
 ///     ctx.cancelled().await; // serve until told to stop
 ///     Ok::<_, std::io::Error>("drained")
 /// });
@@ -60,7 +60,7 @@ where
     T: Send + 'static,
     E: Send + Sync + 'static,
 {
-    go_on(&current_runtime("shot::go"), None, f)
+    go_on(&current_runtime("runcycle::go"), None, f)
 }
 
 /// [`go`] with a context tied to `parent`, a `CancellationToken` or another
@@ -78,16 +78,16 @@ where
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let shutdown = tokio_util::sync::CancellationToken::new();
-/// let g = shot::go_ctx(&shutdown, |ctx| async move {
+/// let g = runcycle::go_ctx(&shutdown, |ctx| async move {
 ///     ctx.cancelled().await;
 ///     Err::<(), _>("shut down")
 /// });
 /// shutdown.cancel();
 /// g.done().await;
-/// assert!(matches!(g.err(), Some(shot::TaskError::Failed(_))));
+/// assert!(matches!(g.err(), Some(runcycle::TaskError::Failed(_))));
 /// # });
 /// ```
 pub fn go_ctx<F, Fut, T, E>(parent: &impl Parent, f: F) -> G<T, E>
@@ -98,7 +98,7 @@ where
     E: Send + Sync + 'static,
 {
     go_on(
-        &current_runtime("shot::go_ctx"),
+        &current_runtime("runcycle::go_ctx"),
         Some(parent.parent_token()),
         f,
     )
@@ -109,10 +109,10 @@ where
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// let runtime = tokio::runtime::Runtime::new().unwrap();
 /// // From a plain thread, outside the runtime:
-/// let g = shot::go_on(runtime.handle(), None, |_ctx| async { Ok::<_, ()>(7) });
+/// let g = runcycle::go_on(runtime.handle(), None, |_ctx| async { Ok::<_, ()>(7) });
 /// g.done().wait();
 /// assert!(matches!(g.take(), Some(Ok(7))));
 /// ```
@@ -128,7 +128,7 @@ where
     // with a cancelled context rather than a refused start (spec/go.md).
     let handle = Handle::unwatched(Kind::One, parent);
     let Ok(guard) = handle.start_unwatched() else {
-        unreachable!("shot: a new instance refused its first start")
+        unreachable!("runcycle: a new instance refused its first start")
     };
     handle.watch_parent();
     let ctx = guard.context();
@@ -197,9 +197,9 @@ impl<T, E> Drop for Finish<T, E> {
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let g = shot::go(|ctx| async move {
+/// let g = runcycle::go(|ctx| async move {
 ///     tokio::select! {
 ///         _ = ctx.cancelled() => Err("cancelled"),
 ///         _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => Ok(()),
@@ -207,7 +207,7 @@ impl<T, E> Drop for Finish<T, E> {
 /// });
 /// assert!(g.err().is_none(), "nothing before the exit");
 /// g.close().await;
-/// assert!(matches!(g.err(), Some(shot::TaskError::Failed(e)) if *e == "cancelled"));
+/// assert!(matches!(g.err(), Some(runcycle::TaskError::Failed(e)) if *e == "cancelled"));
 /// # });
 /// ```
 #[must_use = "dropping a G detaches the task; keep it to cancel, wait or read the outcome"]
@@ -222,9 +222,9 @@ impl<T, E> G<T, E> {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|ctx| async move { ctx.cancelled().await; Ok::<(), ()>(()) });
+    /// let g = runcycle::go(|ctx| async move { ctx.cancelled().await; Ok::<(), ()>(()) });
     /// g.cancel();
     /// g.done().await;
     /// # });
@@ -245,9 +245,9 @@ impl<T, E> G<T, E> {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|ctx| async move { ctx.cancelled().await; Ok::<(), ()>(()) });
+    /// let g = runcycle::go(|ctx| async move { ctx.cancelled().await; Ok::<(), ()>(()) });
     /// let closed = tokio::time::timeout(std::time::Duration::from_secs(5), g.close()).await;
     /// assert!(closed.is_ok());
     /// # });
@@ -267,9 +267,9 @@ impl<T, E> G<T, E> {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|_| async { Ok::<_, ()>(()) });
+    /// let g = runcycle::go(|_| async { Ok::<_, ()>(()) });
     /// g.done().await;
     /// assert!(g.is_finished());
     /// # });
@@ -283,9 +283,9 @@ impl<T, E> G<T, E> {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|ctx| async move { ctx.cancelled().await; Ok::<(), ()>(()) });
+    /// let g = runcycle::go(|ctx| async move { ctx.cancelled().await; Ok::<(), ()>(()) });
     /// let ctx = g.context();
     /// g.cancel();
     /// assert!(ctx.is_cancelled());
@@ -301,9 +301,9 @@ impl<T, E> G<T, E> {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|ctx| async move { ctx.cancelled().await; Ok::<(), ()>(()) });
+    /// let g = runcycle::go(|ctx| async move { ctx.cancelled().await; Ok::<(), ()>(()) });
     /// assert!(!g.is_finished());
     /// g.close().await;
     /// assert!(g.is_finished());
@@ -321,9 +321,9 @@ impl<T, E> G<T, E> {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|_| async { Err::<(), _>(std::io::Error::other("disk full")) });
+    /// let g = runcycle::go(|_| async { Err::<(), _>(std::io::Error::other("disk full")) });
     /// g.done().await;
     /// assert_eq!(g.err().unwrap().to_string(), "task failed: disk full");
     /// # });
@@ -343,9 +343,9 @@ impl<T, E> G<T, E> {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|_| async { Ok::<_, ()>(vec![1, 2, 3]) });
+    /// let g = runcycle::go(|_| async { Ok::<_, ()>(vec![1, 2, 3]) });
     /// g.done().await;
     /// assert!(matches!(g.take(), Some(Ok(v)) if v == [1, 2, 3]));
     /// assert!(g.take().is_none());
@@ -360,7 +360,7 @@ impl<T, E> G<T, E> {
                 let failure = result.as_ref().err().cloned();
                 match std::mem::replace(&mut *outcome, Outcome::Taken(failure)) {
                     Outcome::Exited(result) => Some(result),
-                    _ => unreachable!("shot: the outcome changed under its lock"),
+                    _ => unreachable!("runcycle: the outcome changed under its lock"),
                 }
             }
         }

@@ -26,7 +26,7 @@ use crate::{Error, TimedOut};
 /// # Examples
 ///
 /// ```
-/// let e: shot::BoxError = "any error converts".into();
+/// let e: runcycle::BoxError = "any error converts".into();
 /// assert_eq!(e.to_string(), "any error converts");
 /// ```
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -51,9 +51,9 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use shot::Group;
+/// use runcycle::Group;
 ///
 /// let group = Group::new();
 /// for i in 0..3 {
@@ -68,7 +68,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// assert_eq!(report.error().unwrap().to_string(), "upstream unreachable");
 /// assert!(group.go(|_| async {}).is_ok(), "wait does not close the group");
 /// group.close().await.unwrap_err();
-/// assert_eq!(group.go(|_| async {}).unwrap_err(), shot::Error::Closed);
+/// assert_eq!(group.go(|_| async {}).unwrap_err(), runcycle::Error::Closed);
 /// # });
 /// ```
 #[derive(Clone)]
@@ -145,8 +145,8 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let group = shot::Group::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let group = runcycle::Group::new();
     /// assert!(!group.context().is_cancelled());
     /// ```
     #[must_use]
@@ -161,9 +161,9 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let outer = shot::Group::new();
-    /// let inner = shot::Group::with_parent(&outer.context());
+    /// # if runcycle::__LOOM { return; }
+    /// let outer = runcycle::Group::new();
+    /// let inner = runcycle::Group::with_parent(&outer.context());
     /// outer.cancel();
     /// assert!(inner.context().is_cancelled());
     /// ```
@@ -189,8 +189,8 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let group = shot::Group::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let group = runcycle::Group::new();
     /// let ctx = group.context();
     /// group.cancel();
     /// assert!(ctx.is_cancelled());
@@ -209,15 +209,15 @@ impl Group {
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime, with the message "`shot::Group::go` must be
+    /// Outside a tokio runtime, with the message "`runcycle::Group::go` must be
     /// called from within a tokio runtime (...)".
     ///
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// group.go(|_ctx| async { /* work */ }).unwrap();
     /// group.wait().await.unwrap();
     /// # });
@@ -227,7 +227,7 @@ impl Group {
         F: FnOnce(Context) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        self.spawn("shot::Group::go", move |ctx| async move {
+        self.spawn("runcycle::Group::go", move |ctx| async move {
             f(ctx).await;
             Ok(())
         })
@@ -248,9 +248,9 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// group.try_go(|_| async { "x".parse::<u8>().map(drop) }).unwrap();
     /// let report = group.wait().await.unwrap_err();
     /// assert!(report.error().is_some());
@@ -263,7 +263,7 @@ impl Group {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<BoxError>,
     {
-        self.spawn("shot::Group::try_go", move |ctx| async move {
+        self.spawn("runcycle::Group::try_go", move |ctx| async move {
             f(ctx).await.map_err(Into::into)
         })
     }
@@ -313,8 +313,8 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let group = shot::Group::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let group = runcycle::Group::new();
     /// group.cancel();
     /// assert!(group.context().is_cancelled());
     /// ```
@@ -335,9 +335,9 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
     /// group.close().await.unwrap();
     /// assert!(group.is_closed());
@@ -354,8 +354,8 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let group = shot::Group::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let group = runcycle::Group::new();
     /// assert!(!group.is_closed());
     /// drop(group.close());
     /// assert!(group.is_closed());
@@ -370,8 +370,8 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// assert_eq!(shot::Group::new().len(), 0);
+    /// # if runcycle::__LOOM { return; }
+    /// assert_eq!(runcycle::Group::new().len(), 0);
     /// ```
     #[must_use]
     pub fn len(&self) -> usize {
@@ -383,8 +383,8 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// assert!(shot::Group::new().is_empty());
+    /// # if runcycle::__LOOM { return; }
+    /// assert!(runcycle::Group::new().is_empty());
     /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -404,9 +404,9 @@ impl Group {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// group.go(|_| async {}).unwrap();
     /// let (a, b) = tokio::join!(group.wait(), group.wait());
     /// assert!(a.is_ok() && b.is_ok());
@@ -462,10 +462,10 @@ impl fmt::Debug for Group {
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// let runtime = tokio::runtime::Runtime::new().unwrap();
 /// let group = runtime.block_on(async {
-///     let group = shot::Group::new();
+///     let group = runcycle::Group::new();
 ///     group.go(|_| async {}).unwrap();
 ///     group
 /// });
@@ -493,7 +493,7 @@ impl GroupWait {
     ///
     /// On a thread that drives a tokio runtime (a runtime worker, or inside
     /// `Runtime::block_on` or `#[tokio::main]`), with the message
-    /// "`shot::GroupWait::wait` cannot block a thread that drives a tokio
+    /// "`runcycle::GroupWait::wait` cannot block a thread that drives a tokio
     /// runtime (...)", even if the group is already empty: blocking there
     /// can stop the very tasks it waits for. `.await` the `GroupWait`
     /// instead, or call this from `tokio::task::spawn_blocking`.
@@ -501,19 +501,19 @@ impl GroupWait {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// let runtime = tokio::runtime::Runtime::new().unwrap();
     /// let _enter = runtime.enter();
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// group.go(|_| async {}).unwrap();
     /// assert!(group.close().wait().is_ok());
     /// ```
     #[track_caller]
     pub fn wait(self) -> Result<(), GroupError> {
-        assert_may_block("shot::GroupWait::wait");
+        assert_may_block("runcycle::GroupWait::wait");
         match self.wait_until(None) {
             Ok(report) => report,
-            Err(TimedOut) => unreachable!("shot: a wait without a deadline timed out"),
+            Err(TimedOut) => unreachable!("runcycle: a wait without a deadline timed out"),
         }
     }
 
@@ -531,14 +531,14 @@ impl GroupWait {
     /// # Panics
     ///
     /// On a thread that drives a tokio runtime, as
-    /// [`wait`](GroupWait::wait) (naming `shot::GroupWait::wait_timeout`).
+    /// [`wait`](GroupWait::wait) (naming `runcycle::GroupWait::wait_timeout`).
     ///
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// let runtime = tokio::runtime::Runtime::new().unwrap();
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// let _enter = runtime.enter();
     /// group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
     /// let wait = group.wait();
@@ -546,7 +546,7 @@ impl GroupWait {
     /// ```
     #[track_caller]
     pub fn wait_timeout(self, timeout: Duration) -> Result<Result<(), GroupError>, TimedOut> {
-        assert_may_block("shot::GroupWait::wait_timeout");
+        assert_may_block("runcycle::GroupWait::wait_timeout");
         self.wait_until(Instant::now().checked_add(timeout))
     }
 
@@ -602,9 +602,9 @@ impl fmt::Debug for GroupWait {
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let group = shot::Group::new();
+/// let group = runcycle::Group::new();
 /// group.go(|_| async { panic!("worker 3 crashed") }).unwrap();
 /// let report = group.wait().await.unwrap_err();
 /// assert_eq!(report.panics()[0].message(), Some("worker 3 crashed"));
@@ -624,9 +624,9 @@ impl GroupError {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// group.try_go(|_| async { Err::<(), _>("quota exceeded") }).unwrap();
     /// let report = group.wait().await.unwrap_err();
     /// assert_eq!(report.error().map(ToString::to_string).as_deref(), Some("quota exceeded"));
@@ -642,9 +642,9 @@ impl GroupError {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// group.go(|_| async { panic!("one") }).unwrap();
     /// group.go(|_| async { panic!("two") }).unwrap();
     /// let report = group.wait().await.unwrap_err();
@@ -662,9 +662,9 @@ impl GroupError {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// let runtime = tokio::runtime::Runtime::new().unwrap();
-    /// let group = shot::Group::new();
+    /// let group = runcycle::Group::new();
     /// runtime.block_on(async {
     ///     group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
     /// });

@@ -24,8 +24,8 @@ use crate::table::Event;
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::{Many, State};
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::{Many, State};
 ///
 /// let many = Many::new();
 /// let guard = many.start().unwrap();
@@ -54,8 +54,8 @@ impl Guard {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// use shot::{One, State};
+    /// # if runcycle::__LOOM { return; }
+    /// use runcycle::{One, State};
     ///
     /// let one = One::new();
     /// let guard = one.start().unwrap();
@@ -73,8 +73,8 @@ impl Guard {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// use shot::Many;
+    /// # if runcycle::__LOOM { return; }
+    /// use runcycle::Many;
     ///
     /// let many = Many::new();
     /// let guard = many.start().unwrap();

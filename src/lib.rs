@@ -5,8 +5,8 @@
 //! A Rust port, and an improvement, of the Go package `shot` v0.4.3.
 //!
 //! ```
-//! # if shot::__LOOM { return; }
-//! use shot::{Many, State};
+//! # if runcycle::__LOOM { return; }
+//! use runcycle::{Many, State};
 //!
 //! let many = Many::new();
 //! let guard = many.start().unwrap(); // Err(Running) / Err(Closed) otherwise
@@ -57,7 +57,7 @@
 //! - `tokio` (default): `go`, `go_ctx`, `go_on`, `G` and `Group`, tasks on
 //!   tokio. Without it, [`One`] and [`Many`] need no runtime: they depend on
 //!   tokio-util for `CancellationToken` and on event-listener for the waits.
-//! - `tracing` (off by default): one `trace` event, target `shot`, per state
+//! - `tracing` (off by default): one `trace` event, target `runcycle`, per state
 //!   transition (instance, kind, event, from, to, run). Compiled out when off.
 //!
 //! # How it is verified
@@ -122,7 +122,7 @@ pub use wait::Wait;
 pub use tokio_util::sync::CancellationToken;
 
 /// `true` when the crate was built with `--cfg loom`. Doc examples start with
-/// a hidden `if shot::__LOOM { return; }`: under loom every atomic must live
+/// a hidden `if runcycle::__LOOM { return; }`: under loom every atomic must live
 /// inside a `loom::model`, which a doc example is not, so they skip there
 /// (the loom suite in `loom-tests/` covers that build).
 #[doc(hidden)]

@@ -24,8 +24,8 @@ use crate::{Error, Guard, State, Wait};
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::{Many, State};
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::{Many, State};
 ///
 /// let many = Many::new();
 /// for _ in 0..3 {
@@ -53,9 +53,9 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
-    /// assert_eq!(many.state(), shot::State::Created);
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
+    /// assert_eq!(many.state(), runcycle::State::Created);
     /// ```
     #[must_use]
     pub fn new() -> Many {
@@ -74,8 +74,8 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// use shot::{Error, Many};
+    /// # if runcycle::__LOOM { return; }
+    /// use runcycle::{Error, Many};
     /// use tokio_util::sync::CancellationToken;
     ///
     /// let parent = CancellationToken::new();
@@ -103,8 +103,8 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
     /// drop(many.start().unwrap());
     /// drop(many.start().unwrap()); // restarts
     /// ```
@@ -117,8 +117,8 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// assert_eq!(shot::Many::new().state(), shot::State::Created);
+    /// # if runcycle::__LOOM { return; }
+    /// assert_eq!(runcycle::Many::new().state(), runcycle::State::Created);
     /// ```
     #[must_use]
     #[inline]
@@ -133,8 +133,8 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
     /// let first = many.start().unwrap();
     /// let ctx = many.context();
     /// drop(first);
@@ -161,8 +161,8 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
     /// let guard = many.start().unwrap();
     /// let done = many.done();
     /// drop(guard);
@@ -190,14 +190,14 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
     /// let guard = many.start().unwrap();
     /// let wait = many.stop().unwrap();
     /// assert!(guard.context().is_cancelled());
     /// drop(guard);
     /// wait.wait();
-    /// assert_eq!(many.state(), shot::State::Stopped);
+    /// assert_eq!(many.state(), runcycle::State::Stopped);
     /// ```
     pub fn stop(&self) -> Result<Wait, Error> {
         self.handle.stop().map(|(_, wait)| wait)
@@ -219,10 +219,10 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
     /// let (prev, wait) = many.stop2().unwrap();
-    /// assert_eq!(prev, shot::State::Created);
+    /// assert_eq!(prev, runcycle::State::Created);
     /// assert!(wait.is_done());
     /// ```
     pub fn stop2(&self) -> Result<(State, Wait), Error> {
@@ -238,10 +238,10 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
     /// let _guard = many.start().unwrap();
-    /// assert_eq!(many.halt(), Ok(shot::State::Running));
+    /// assert_eq!(many.halt(), Ok(runcycle::State::Running));
     /// ```
     pub fn halt(&self) -> Result<State, Error> {
         self.handle.halt()
@@ -262,11 +262,11 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
     /// drop(many.start().unwrap());
     /// many.close().wait();
-    /// assert_eq!(many.state(), shot::State::Closed);
+    /// assert_eq!(many.state(), runcycle::State::Closed);
     /// ```
     pub fn close(&self) -> Wait {
         self.handle.close().1
@@ -284,10 +284,10 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
     /// let (prev, _wait) = many.close2();
-    /// assert_eq!(prev, shot::State::Created);
+    /// assert_eq!(prev, runcycle::State::Created);
     /// ```
     pub fn close2(&self) -> (State, Wait) {
         self.handle.close()
@@ -299,10 +299,10 @@ impl Many {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let many = shot::Many::new();
-    /// assert_eq!(many.cancel(), shot::State::Created);
-    /// assert_eq!(many.cancel(), shot::State::Closed);
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
+    /// assert_eq!(many.cancel(), runcycle::State::Created);
+    /// assert_eq!(many.cancel(), runcycle::State::Closed);
     /// ```
     // Called for its effect: the previous state is extra information.
     #[allow(clippy::must_use_candidate)]

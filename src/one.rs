@@ -23,8 +23,8 @@ use crate::{Error, Guard, State, Wait};
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::{Error, One, State};
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::{Error, One, State};
 ///
 /// let one = One::new();
 /// let guard = one.start().unwrap();
@@ -49,9 +49,9 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
-    /// assert_eq!(one.state(), shot::State::Created);
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
+    /// assert_eq!(one.state(), runcycle::State::Created);
     /// ```
     #[must_use]
     pub fn new() -> One {
@@ -71,8 +71,8 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// use shot::{One, State};
+    /// # if runcycle::__LOOM { return; }
+    /// use runcycle::{One, State};
     /// use tokio_util::sync::CancellationToken;
     ///
     /// let parent = CancellationToken::new();
@@ -98,10 +98,10 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// let guard = one.start().unwrap();
-    /// assert_eq!(one.start().unwrap_err(), shot::Error::Running);
+    /// assert_eq!(one.start().unwrap_err(), runcycle::Error::Running);
     /// drop(guard);
     /// ```
     pub fn start(&self) -> Result<Guard, Error> {
@@ -113,8 +113,8 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// assert_eq!(shot::One::new().state(), shot::State::Created);
+    /// # if runcycle::__LOOM { return; }
+    /// assert_eq!(runcycle::One::new().state(), runcycle::State::Created);
     /// ```
     #[must_use]
     #[inline]
@@ -128,8 +128,8 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// let ctx = one.context();
     /// assert!(!ctx.is_cancelled());
     /// let _ = one.cancel();
@@ -153,8 +153,8 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// let done = one.done();
     /// drop(one.start().unwrap());
     /// assert!(done.is_done());
@@ -178,10 +178,10 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// one.close().wait(); // never started: closed at once
-    /// assert_eq!(one.state(), shot::State::Closed);
+    /// assert_eq!(one.state(), runcycle::State::Closed);
     /// ```
     pub fn close(&self) -> Wait {
         self.handle.close().1
@@ -199,10 +199,10 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// let (prev, wait) = one.close2();
-    /// assert_eq!(prev, shot::State::Created);
+    /// assert_eq!(prev, runcycle::State::Created);
     /// assert!(wait.is_done());
     /// ```
     pub fn close2(&self) -> (State, Wait) {
@@ -215,10 +215,10 @@ impl One {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// let one = shot::One::new();
+    /// # if runcycle::__LOOM { return; }
+    /// let one = runcycle::One::new();
     /// let guard = one.start().unwrap();
-    /// assert_eq!(one.cancel(), shot::State::Running);
+    /// assert_eq!(one.cancel(), runcycle::State::Running);
     /// assert!(guard.context().is_cancelled());
     /// ```
     // Called for its effect: the previous state is extra information.

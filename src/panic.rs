@@ -15,11 +15,11 @@ use crate::sync::{Mutex, StdArc as Arc};
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let g = shot::go(|_ctx| async { if true { panic!("boom") } Ok::<(), std::io::Error>(()) });
+/// let g = runcycle::go(|_ctx| async { if true { panic!("boom") } Ok::<(), std::io::Error>(()) });
 /// g.done().await;
-/// let Some(shot::TaskError::Panicked(panic)) = g.err() else { unreachable!() };
+/// let Some(runcycle::TaskError::Panicked(panic)) = g.err() else { unreachable!() };
 /// assert_eq!(panic.message(), Some("boom"));
 /// assert!(panic.take_payload().is_some());
 /// # });
@@ -54,12 +54,12 @@ impl Panic {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|_| async { panic!("at the disco") });
+    /// let g = runcycle::go(|_| async { panic!("at the disco") });
     /// g.done().await;
-    /// # let _: &shot::G<(), std::io::Error> = &g;
-    /// let Some(shot::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// # let _: &runcycle::G<(), std::io::Error> = &g;
+    /// let Some(runcycle::TaskError::Panicked(p)) = g.err() else { unreachable!() };
     /// assert_eq!(p.message(), Some("at the disco"));
     /// # });
     /// ```
@@ -73,12 +73,12 @@ impl Panic {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|_| async { std::panic::panic_any(42_u32) });
+    /// let g = runcycle::go(|_| async { std::panic::panic_any(42_u32) });
     /// g.done().await;
-    /// # let _: &shot::G<(), std::io::Error> = &g;
-    /// let Some(shot::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// # let _: &runcycle::G<(), std::io::Error> = &g;
+    /// let Some(runcycle::TaskError::Panicked(p)) = g.err() else { unreachable!() };
     /// let payload = p.take_payload().unwrap();
     /// assert_eq!(payload.downcast_ref::<u32>(), Some(&42));
     /// assert!(p.take_payload().is_none());
@@ -95,12 +95,12 @@ impl Panic {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = shot::go(|_| async { panic!("again") });
+    /// let g = runcycle::go(|_| async { panic!("again") });
     /// g.done().await;
-    /// # let _: &shot::G<(), std::io::Error> = &g;
-    /// let Some(shot::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// # let _: &runcycle::G<(), std::io::Error> = &g;
+    /// let Some(runcycle::TaskError::Panicked(p)) = g.err() else { unreachable!() };
     /// let resumed = std::panic::catch_unwind(|| p.resume());
     /// assert!(resumed.is_err());
     /// # });
@@ -146,12 +146,12 @@ impl StdError for Panic {}
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let g = shot::go(|_| async { Err::<(), _>("no route to host") });
+/// let g = runcycle::go(|_| async { Err::<(), _>("no route to host") });
 /// g.done().await;
 /// match g.err() {
-///     Some(shot::TaskError::Failed(e)) => assert_eq!(*e, "no route to host"),
+///     Some(runcycle::TaskError::Failed(e)) => assert_eq!(*e, "no route to host"),
 ///     other => panic!("{other:?}"),
 /// }
 /// # });

@@ -11,8 +11,8 @@ use core::fmt;
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::{Many, State};
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::{Many, State};
 ///
 /// let many = Many::new();
 /// assert_eq!(many.state(), State::Created);
@@ -50,8 +50,8 @@ impl fmt::Display for State {
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::{Error, One};
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::{Error, One};
 ///
 /// let one = One::new();
 /// let guard = one.start().unwrap();
@@ -90,9 +90,9 @@ impl std::error::Error for Error {}
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
+/// # if runcycle::__LOOM { return; }
 /// use std::time::Duration;
-/// use shot::{Many, TimedOut};
+/// use runcycle::{Many, TimedOut};
 ///
 /// let many = Many::new();
 /// let _guard = many.start().unwrap();

@@ -48,8 +48,8 @@ use crate::TimedOut;
 /// # Examples
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::Many;
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::Many;
 ///
 /// let many = Many::new();
 /// let guard = many.start().unwrap();
@@ -63,8 +63,8 @@ use crate::TimedOut;
 /// From async code (any executor):
 ///
 /// ```
-/// # if shot::__LOOM { return; }
-/// use shot::Many;
+/// # if runcycle::__LOOM { return; }
+/// use runcycle::Many;
 ///
 /// futures::executor::block_on(async {
 ///     let many = Many::new();
@@ -109,8 +109,8 @@ impl Wait {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// use shot::One;
+    /// # if runcycle::__LOOM { return; }
+    /// use runcycle::One;
     ///
     /// let one = One::new();
     /// let done = one.done();
@@ -143,7 +143,7 @@ impl Wait {
     ///
     /// With the `tokio` feature, on a thread that drives a tokio runtime (a
     /// runtime worker, or inside `Runtime::block_on` or `#[tokio::main]`),
-    /// with the message "`shot::Wait::wait` cannot block a thread that drives
+    /// with the message "`runcycle::Wait::wait` cannot block a thread that drives
     /// a tokio runtime (...)", even if the run has already ended: blocking
     /// there can stop the run it waits for. `.await` the `Wait` instead, or
     /// call this from `tokio::task::spawn_blocking`. Without the feature the
@@ -152,8 +152,8 @@ impl Wait {
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
-    /// use shot::One;
+    /// # if runcycle::__LOOM { return; }
+    /// use runcycle::One;
     ///
     /// let one = One::new();
     /// let guard = one.start().unwrap();
@@ -163,13 +163,13 @@ impl Wait {
     /// ```
     #[track_caller]
     pub fn wait(&self) {
-        assert_may_block("shot::Wait::wait");
+        assert_may_block("runcycle::Wait::wait");
         let parked = self.wait_until(|listener| {
             listener.wait();
             true
         });
         if parked.is_err() {
-            unreachable!("shot: a wait without a deadline timed out");
+            unreachable!("runcycle: a wait without a deadline timed out");
         }
     }
 
@@ -192,14 +192,14 @@ impl Wait {
     /// # Panics
     ///
     /// On a thread that drives a tokio runtime, as [`wait`](Wait::wait)
-    /// (naming `shot::Wait::wait_timeout`).
+    /// (naming `runcycle::Wait::wait_timeout`).
     ///
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// use std::time::Duration;
-    /// use shot::One;
+    /// use runcycle::One;
     ///
     /// let one = One::new();
     /// let guard = one.start().unwrap();
@@ -209,7 +209,7 @@ impl Wait {
     /// ```
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), TimedOut> {
-        assert_may_block("shot::Wait::wait_timeout");
+        assert_may_block("runcycle::Wait::wait_timeout");
         match Instant::now().checked_add(timeout) {
             Some(deadline) => {
                 self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
@@ -239,14 +239,14 @@ impl Wait {
     /// # Panics
     ///
     /// On a thread that drives a tokio runtime, as [`wait`](Wait::wait)
-    /// (naming `shot::Wait::wait_deadline`).
+    /// (naming `runcycle::Wait::wait_deadline`).
     ///
     /// # Examples
     ///
     /// ```
-    /// # if shot::__LOOM { return; }
+    /// # if runcycle::__LOOM { return; }
     /// use std::time::{Duration, Instant};
-    /// use shot::Many;
+    /// use runcycle::Many;
     ///
     /// let many = Many::new();
     /// let deadline = Instant::now() + Duration::from_secs(10);
@@ -255,7 +255,7 @@ impl Wait {
     /// ```
     #[track_caller]
     pub fn wait_deadline(&self, deadline: Instant) -> Result<(), TimedOut> {
-        assert_may_block("shot::Wait::wait_deadline");
+        assert_may_block("runcycle::Wait::wait_deadline");
         self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
     }
 

@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use shot::{Many, One};
+use runcycle::{Many, One};
 use tokio_util::sync::CancellationToken;
 
 struct Counting;

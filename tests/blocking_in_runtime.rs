@@ -18,7 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use shot::{Group, One};
+use runcycle::{Group, One};
 use tokio::runtime::{Builder, Handle, Runtime};
 
 /// The bound on anything that must happen: a hang becomes a failure.
@@ -58,11 +58,11 @@ impl Call {
     /// The name the panic message must carry.
     fn name(self) -> &'static str {
         match self {
-            Call::Wait => "shot::Wait::wait",
-            Call::WaitTimeout => "shot::Wait::wait_timeout",
-            Call::WaitDeadline => "shot::Wait::wait_deadline",
-            Call::GroupWait => "shot::GroupWait::wait",
-            Call::GroupWaitTimeout => "shot::GroupWait::wait_timeout",
+            Call::Wait => "runcycle::Wait::wait",
+            Call::WaitTimeout => "runcycle::Wait::wait_timeout",
+            Call::WaitDeadline => "runcycle::Wait::wait_deadline",
+            Call::GroupWait => "runcycle::GroupWait::wait",
+            Call::GroupWaitTimeout => "runcycle::GroupWait::wait_timeout",
         }
     }
 
@@ -254,7 +254,7 @@ fn the_check_gives_the_budget_back() {
     let answer = bounded("budget", || {
         current_thread().block_on(async {
             let before = tokio::task::coop::has_budget_remaining();
-            let refused = catch_unwind(|| shot::One::new().done().wait()).is_err();
+            let refused = catch_unwind(|| runcycle::One::new().done().wait()).is_err();
             (before, refused, tokio::task::coop::has_budget_remaining())
         })
     });

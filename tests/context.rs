@@ -5,7 +5,7 @@
 //! other reader untouched, in every state of the table.
 #![cfg(not(loom))]
 
-use shot::{Error, Guard, Many, One, State};
+use runcycle::{Error, Guard, Many, One, State};
 
 /// The phases of the table, reached through the public API.
 #[derive(Clone, Copy, Debug)]

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shot::{go, go_ctx, go_on, TaskError, G};
+use runcycle::{go, go_ctx, go_on, TaskError, G};
 use tokio_util::sync::CancellationToken;
 
 const BOUND: Duration = Duration::from_secs(20);
@@ -145,7 +145,7 @@ fn go_outside_a_runtime_panics_naming_the_cause() {
         .downcast_ref::<String>()
         .expect("a formatted message");
     assert!(
-        message.contains("shot::go must be called from within a tokio runtime"),
+        message.contains("runcycle::go must be called from within a tokio runtime"),
         "{message}"
     );
     let caught = std::panic::catch_unwind(|| {
@@ -155,7 +155,7 @@ fn go_outside_a_runtime_panics_naming_the_cause() {
     assert!(payload
         .downcast_ref::<String>()
         .unwrap()
-        .contains("shot::go_ctx"));
+        .contains("runcycle::go_ctx"));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use shot::{Error, Group};
+use runcycle::{Error, Group};
 use tokio_util::sync::CancellationToken;
 
 const BOUND: Duration = Duration::from_secs(20);
@@ -288,7 +288,7 @@ fn go_outside_a_runtime_panics_naming_the_cause() {
     let payload = caught.expect_err("must panic");
     let message = payload.downcast_ref::<String>().unwrap();
     assert!(
-        message.contains("shot::Group::go must be called from within a tokio runtime"),
+        message.contains("runcycle::Group::go must be called from within a tokio runtime"),
         "{message}"
     );
     // The refused task left nothing behind.

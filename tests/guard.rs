@@ -6,7 +6,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::thread;
 
-use shot::{Many, One, State};
+use runcycle::{Many, One, State};
 
 #[test]
 fn a_guard_dropped_by_a_panic_signals_completion() {

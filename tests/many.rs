@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use shot::{Error, Many, State};
+use runcycle::{Error, Many, State};
 use tokio_util::sync::CancellationToken;
 
 const BOUND: Duration = Duration::from_secs(20);

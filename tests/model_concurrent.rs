@@ -54,7 +54,7 @@ use std::thread;
 use common::model::{self, Bug, Inst, Kind, Model, WaitRef};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use shot::{Error, Guard, State, Wait};
+use runcycle::{Error, Guard, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// Executions of each generated schedule (interleavings differ run to run).
@@ -644,7 +644,7 @@ fn wrong_model_is_caught_concurrently() {
 fn race_parent_cancel(attempt: impl Fn(&CancellationToken) -> Option<String>) {
     for _ in 0..2_000 {
         let parent = CancellationToken::new();
-        let siblings: Vec<shot::Many> = (0..50).map(|_| shot::Many::with_parent(&parent)).collect();
+        let siblings: Vec<runcycle::Many> = (0..50).map(|_| runcycle::Many::with_parent(&parent)).collect();
         if let Some(violation) = attempt(&parent) {
             panic!("{violation}");
         }
@@ -659,7 +659,7 @@ fn race_parent_cancel(attempt: impl Fn(&CancellationToken) -> Option<String>) {
 #[test]
 fn second_parent_cancel_then_start_is_refused() {
     race_parent_cancel(|parent| {
-        let many = shot::Many::with_parent(parent);
+        let many = runcycle::Many::with_parent(parent);
         let first = parent.clone();
         let canceller = thread::spawn(move || first.cancel());
         while !parent.is_cancelled() {
@@ -688,7 +688,7 @@ fn second_parent_cancel_then_start_is_refused() {
 #[test]
 fn a_run_ended_by_the_parent_ends_closed() {
     race_parent_cancel(|parent| {
-        let many = shot::Many::with_parent(parent);
+        let many = runcycle::Many::with_parent(parent);
         let guard = many.start().unwrap();
         let ctx = guard.context();
         let worker = thread::spawn(move || {
@@ -726,7 +726,7 @@ fn a_run_ended_by_the_parent_ends_closed() {
 fn context_after_seeing_the_parent_cancelled_is_cancelled() {
     for started in [false, true] {
         race_parent_cancel(|parent| {
-            let many = shot::Many::with_parent(parent);
+            let many = runcycle::Many::with_parent(parent);
             let guard = started.then(|| many.start().unwrap());
             let p = parent.clone();
             let canceller = thread::spawn(move || p.cancel());

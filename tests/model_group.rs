@@ -52,7 +52,7 @@ use common::model::config;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use shot::{go, go_ctx, Error, Group, GroupError, GroupWait, TaskError, Wait, G};
+use runcycle::{go, go_ctx, Error, Group, GroupError, GroupWait, TaskError, Wait, G};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
@@ -450,7 +450,7 @@ struct Harness {
     pending: Vec<GroupWait>,
 }
 
-async fn park(until: Until, ctx: &shot::Context, release: oneshot::Receiver<()>) {
+async fn park(until: Until, ctx: &runcycle::Context, release: oneshot::Receiver<()>) {
     match until {
         Until::AtOnce => {}
         Until::Release => {
@@ -951,9 +951,9 @@ fn run_g_case(case: &GCase) -> Result<(), TestCaseError> {
     let mut closes: Vec<Wait> = Vec::new();
     let (exit, outcome) = (case.exit, case.outcome);
     let b = Arc::clone(&body);
-    let task = move |ctx: shot::Context| {
+    let task = move |ctx: runcycle::Context| {
         b.store(RUNNING, Ordering::SeqCst);
-        let exited = move |b: &AtomicU8, ctx: &shot::Context| {
+        let exited = move |b: &AtomicU8, ctx: &runcycle::Context| {
             let state = if ctx.is_cancelled() {
                 EXITED_CANCELLED
             } else {

@@ -26,7 +26,7 @@ use proptest::prelude::*;
 use proptest::strategy::{Union, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
-use shot::{Error, Guard, State, Wait};
+use runcycle::{Error, Guard, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// One step of a sequence.
@@ -273,7 +273,7 @@ struct Sut {
     /// Clones of the instance; the first is used for calls.
     handles: Vec<Inst>,
     guard: Option<Guard>,
-    contexts: Vec<shot::Context>,
+    contexts: Vec<runcycle::Context>,
     dones: Vec<Wait>,
     waits: Vec<Wait>,
 }

@@ -12,7 +12,7 @@
 
 use std::thread;
 
-use shot::{Group, Many, One, State};
+use runcycle::{Group, Many, One, State};
 use tokio_util::sync::CancellationToken;
 
 /// The depth the reliability issue asks for.
@@ -186,12 +186,12 @@ fn cancelling_the_root_of_100000_nested_tasks_from_a_worker_closes_every_level()
         tokio::spawn(async move {
             let root = CancellationToken::new();
             let mut tasks = Vec::with_capacity(depth);
-            tasks.push(shot::go_ctx(&root, |ctx| async move {
+            tasks.push(runcycle::go_ctx(&root, |ctx| async move {
                 ctx.cancelled().await;
                 Ok::<(), ()>(())
             }));
             for i in 1..depth {
-                let next = shot::go_ctx(&tasks[i - 1].context(), |ctx| async move {
+                let next = runcycle::go_ctx(&tasks[i - 1].context(), |ctx| async move {
                     ctx.cancelled().await;
                     Ok::<(), ()>(())
                 });

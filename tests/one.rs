@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use shot::{Error, One, State};
+use runcycle::{Error, One, State};
 use tokio_util::sync::CancellationToken;
 
 #[test]
@@ -175,6 +175,6 @@ fn errors_and_states_display_like_go() {
     .map(ToString::to_string)
     .collect();
     assert_eq!(names, ["created", "running", "stopped", "closed"]);
-    let timed_out: Box<dyn std::error::Error> = Box::new(shot::TimedOut);
+    let timed_out: Box<dyn std::error::Error> = Box::new(runcycle::TimedOut);
     assert_eq!(timed_out.to_string(), "timed out waiting for the instance");
 }

@@ -16,7 +16,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
-use shot::{Guard, Many, One, State};
+use runcycle::{Guard, Many, One, State};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 /// Long enough for any machine; a deadlock never returns.
@@ -210,11 +210,11 @@ fn a_waker_on_a_task_context_may_call_back_into_the_task_and_group() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let _enter = runtime.enter();
     for call in ["g.cancel", "g.close", "group.cancel", "group.close"] {
-        let g = Arc::new(shot::go(|ctx| async move {
+        let g = Arc::new(runcycle::go(|ctx| async move {
             ctx.cancelled().await;
             Ok::<(), ()>(())
         }));
-        let group = shot::Group::new();
+        let group = runcycle::Group::new();
         group
             .go(|ctx| async move { ctx.cancelled().await })
             .unwrap();
@@ -263,7 +263,7 @@ fn a_waker_sees_the_new_state_when_the_context_is_cancelled() {
     returns("close", move || drop(o.close()));
     assert_eq!(
         *seen.lock().unwrap(),
-        Some((State::Closed, Some(shot::Error::Closed), true)),
+        Some((State::Closed, Some(runcycle::Error::Closed), true)),
         "the close is published when the waker runs"
     );
     assert_eq!(

@@ -13,7 +13,7 @@ mod common;
 use std::time::Duration;
 
 use common::spec;
-use shot::{Error, Guard, Many, One, State, Wait};
+use runcycle::{Error, Guard, Many, One, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// One or Many behind one interface, for table-driven tests.
@@ -42,7 +42,7 @@ impl Inst {
             Inst::Many(i) => i.state(),
         }
     }
-    fn context(&self) -> shot::Context {
+    fn context(&self) -> runcycle::Context {
         match self {
             Inst::One(i) => i.context(),
             Inst::Many(i) => i.context(),

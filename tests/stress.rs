@@ -53,7 +53,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use shot::{Error, Guard, Many, State, Wait};
+use runcycle::{Error, Guard, Many, State, Wait};
 
 /// Generous bound that turns a hang into a failure.
 const BOUND: Duration = Duration::from_secs(20);

@@ -13,14 +13,14 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
 /// A minimal subscriber that runs a callback inside every event of target
-/// `shot` (the engine emits it between a transition's compare-and-swap and
+/// `runcycle` (the engine emits it between a transition's compare-and-swap and
 /// its token's cancellation).
 #[derive(Clone)]
 struct Hook(Arc<dyn Fn(&Event<'_>) + Send + Sync>);
 
 impl Subscriber for Hook {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.target() == "shot"
+        metadata.target() == "runcycle"
     }
     fn new_span(&self, _: &Attributes<'_>) -> Id {
         Id::from_u64(1)
@@ -58,7 +58,7 @@ fn recorder() -> (Hook, Arc<Mutex<Vec<String>>>) {
 fn every_transition_emits_one_event_and_no_ops_emit_none() {
     let (recorder, log) = recorder();
     tracing::subscriber::with_default(recorder, || {
-        let many = shot::Many::new();
+        let many = runcycle::Many::new();
         let guard = many.start().unwrap(); // Created -> Running
         let _ = many.start(); // refused: no transition
         let _ = many.halt(); // Running -> StopRequested
@@ -103,7 +103,7 @@ fn every_transition_emits_one_event_and_no_ops_emit_none() {
 /// 13): no lock is held.
 #[test]
 fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
-    let many = shot::Many::new();
+    let many = runcycle::Many::new();
     let guard = many.start().unwrap();
     let earlier = guard.context();
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -129,8 +129,8 @@ fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
         seen,
         [(
             false,                      // S2: the earlier token lags...
-            shot::State::Running,       // ...the published StopRequested
-            Some(shot::Error::Running), // (a start is refused: stop requested)
+            runcycle::State::Running,       // ...the published StopRequested
+            Some(runcycle::Error::Running), // (a start is refused: stop requested)
             true,                       // S3: context() is cancelled
             true,                       // and it cancelled the shared token
         )],
@@ -142,7 +142,7 @@ fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
 /// a Created `One` closed.
 #[test]
 fn a_subscriber_sees_closed_before_the_token_is_cancelled() {
-    let one = shot::One::new();
+    let one = runcycle::One::new();
     let earlier = one.context();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (o, ctx, log) = (one.clone(), earlier.clone(), Arc::clone(&seen));
@@ -155,7 +155,7 @@ fn a_subscriber_sees_closed_before_the_token_is_cancelled() {
     assert!(earlier.is_cancelled(), "S4");
     assert_eq!(
         *seen.lock().unwrap(),
-        [(false, shot::State::Closed, true)],
+        [(false, runcycle::State::Closed, true)],
         "S2: Closed and done, the earlier token not yet cancelled"
     );
 }
@@ -170,7 +170,7 @@ fn a_subscriber_sees_closed_before_the_token_is_cancelled() {
 #[test]
 fn a_call_inside_another_calls_window_returns_with_the_token_cancelled() {
     for second in ["halt", "close", "complete"] {
-        let many = shot::Many::new();
+        let many = runcycle::Many::new();
         let guard = Arc::new(Mutex::new(Some(many.start().unwrap())));
         let earlier = guard.lock().unwrap().as_ref().unwrap().context();
         let seen = Arc::new(Mutex::new(Vec::new()));

@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
-use shot::{Many, One, State, TimedOut};
+use runcycle::{Many, One, State, TimedOut};
 use tokio_util::sync::CancellationToken;
 
 /// Generous bound that turns a hang into a failure.
@@ -146,7 +146,7 @@ fn timed_out_wait_does_not_undo_the_stop() {
     assert_eq!(wait.wait_timeout(Duration::from_millis(5)), Err(TimedOut));
     // Still stopping: the context is cancelled and a start is refused.
     assert!(guard.context().is_cancelled());
-    assert_eq!(many.start().unwrap_err(), shot::Error::Running);
+    assert_eq!(many.start().unwrap_err(), runcycle::Error::Running);
     drop(guard);
     assert_eq!(wait.wait_timeout(BOUND), Ok(()));
     assert_eq!(many.state(), State::Stopped);

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use loom::cell::UnsafeCell;
-use shot::{Error, State};
+use runcycle::{Error, State};
 
 // ---------------------------------------------------------------------------
 // The runner
@@ -747,7 +747,7 @@ pub fn self_test() {
                     O::ParentSeen(true),
                     O::Start {
                         guard: 0,
-                        res: Err(shot::Error::Closed),
+                        res: Err(runcycle::Error::Closed),
                     },
                 ],
             ],

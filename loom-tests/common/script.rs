@@ -23,7 +23,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use shot::{Error, Guard, Many, One, State, Wait};
+use runcycle::{Error, Guard, Many, One, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// A run's context as the models see it: whether it is cancelled. (Made

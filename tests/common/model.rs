@@ -12,7 +12,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use proptest::test_runner::{Config, FileFailurePersistence};
-use shot::{Error, Guard, Many, One, State, Wait};
+use runcycle::{Error, Guard, Many, One, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// Which type is modelled.
@@ -351,7 +351,7 @@ impl Inst {
         }
     }
 
-    pub fn context(&self) -> shot::Context {
+    pub fn context(&self) -> runcycle::Context {
         match self {
             Inst::One(i) => i.context(),
             Inst::Many(i) => i.context(),
