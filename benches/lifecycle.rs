@@ -401,7 +401,8 @@ mod go_and_wait {
         let rt = runtime();
         b.bench(|| {
             rt.block_on(async {
-                let g = runcycle::go(|ctx| async move { Ok::<_, ()>(black_box(ctx).is_cancelled()) });
+                let g =
+                    runcycle::go(|ctx| async move { Ok::<_, ()>(black_box(ctx).is_cancelled()) });
                 g.done().await;
                 black_box(g.take());
             });

@@ -25,7 +25,7 @@
 //! every context type has are used (`is_cancelled`, `child_token`), and no
 //! context type is named.
 //!
-//! What the public API cannot show: `StopRequested` and `CloseRequested`
+//! What the public API cannot show: `Stopping` and `Closing`
 //! read as `Running` in `state()`, so S1 for them is checked through what a
 //! later call returns: `start()` is refused with `Closed` once a close is
 //! requested (and with `Running` before), and a stop that cancelled the
@@ -298,7 +298,7 @@ fn many_close() {
 
 /// S1 for a stop, through its consequence: the run's body sees its context
 /// cancelled and ends; the stop that cancelled it must then have found the
-/// run still running (`StopRequested` reads as `Running`, so no read can
+/// run still running (`Stopping` reads as `Running`, so no read can
 /// tell it apart directly). S4 for the stopper.
 #[test]
 fn many_stop() {

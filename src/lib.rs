@@ -86,36 +86,23 @@
 #![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]
 
-mod block;
-mod context;
-mod engine;
-#[cfg(feature = "tokio")]
-mod go;
-#[cfg(feature = "tokio")]
-mod group;
-mod guard;
-mod many;
-mod one;
-#[cfg(feature = "tokio")]
-mod panic;
-mod state;
+mod lifecycle;
 mod sync;
-mod table;
-mod wait;
+#[cfg(feature = "tokio")]
+mod task;
 
+pub use lifecycle::context::{Context, Parent};
+pub use lifecycle::guard::Guard;
+pub use lifecycle::many::Many;
+pub use lifecycle::one::One;
+pub use lifecycle::state::{Error, State, TimedOut};
+pub use lifecycle::wait::Wait;
 #[cfg(feature = "tokio")]
-pub use go::{go, go_ctx, go_on, G};
+pub use task::group::{BoxError, Group, GroupError, GroupWait};
 #[cfg(feature = "tokio")]
-pub use group::{BoxError, Group, GroupError, GroupWait};
+pub use task::panic::{Panic, TaskError};
 #[cfg(feature = "tokio")]
-pub use panic::{Panic, TaskError};
-
-pub use context::{Context, Parent};
-pub use guard::Guard;
-pub use many::Many;
-pub use one::One;
-pub use state::{Error, State, TimedOut};
-pub use wait::Wait;
+pub use task::spawn::{go, go_ctx, go_on, G};
 
 /// tokio-util's token, re-exported: `with_parent` takes one, and a
 /// [`Context`] hands out children of the run's token as this type.

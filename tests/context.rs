@@ -1,6 +1,6 @@
 //! `Context` (spec/README.md, section 8): readers of a run's context cannot
 //! cancel the run. A `Context` has no `cancel` (a `compile_fail` doctest in
-//! src/context.rs checks it); the only token it hands out, `child_token()`,
+//! src/lifecycle/context.rs checks it); the only token it hands out, `child_token()`,
 //! is a child: cancelling it leaves the run, the instance's state and every
 //! other reader untouched, in every state of the table.
 #![cfg(not(loom))]
@@ -12,8 +12,8 @@ use runcycle::{Error, Guard, Many, One, State};
 enum Phase {
     Created,
     Running,
-    RunningStop,
-    RunningClose,
+    Stopping,
+    Closing,
     Stopped,
     Closed,
 }
@@ -21,8 +21,8 @@ enum Phase {
 const PHASES: [Phase; 6] = [
     Phase::Created,
     Phase::Running,
-    Phase::RunningStop,
-    Phase::RunningClose,
+    Phase::Stopping,
+    Phase::Closing,
     Phase::Stopped,
     Phase::Closed,
 ];
@@ -41,12 +41,12 @@ fn many_in(phase: Phase) -> (Many, Option<Guard>) {
             None
         }
         Phase::Running => Some(many.start().unwrap()),
-        Phase::RunningStop => {
+        Phase::Stopping => {
             let guard = many.start().unwrap();
             drop(many.stop().unwrap());
             Some(guard)
         }
-        Phase::RunningClose => {
+        Phase::Closing => {
             let guard = many.start().unwrap();
             drop(many.close());
             Some(guard)
@@ -75,10 +75,10 @@ fn cancelling_a_child_of_a_many_context_changes_nothing_in_any_state() {
         }
         // What the instance does next is what it would have done anyway.
         match phase {
-            Phase::Running | Phase::RunningStop => {
+            Phase::Running | Phase::Stopping => {
                 assert_eq!(many.start().unwrap_err(), Error::Running);
             }
-            Phase::RunningClose | Phase::Closed => {
+            Phase::Closing | Phase::Closed => {
                 assert_eq!(many.start().unwrap_err(), Error::Closed);
             }
             Phase::Created | Phase::Stopped => {

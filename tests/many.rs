@@ -237,7 +237,7 @@ fn debug_shows_the_decoded_state() {
     let _ = many.halt();
     let debug = format!("{many:?}");
     assert!(
-        debug.contains("StopRequested") && debug.contains("Running"),
+        debug.contains("Stopping") && debug.contains("Running"),
         "{debug}"
     );
 }

@@ -644,7 +644,9 @@ fn wrong_model_is_caught_concurrently() {
 fn race_parent_cancel(attempt: impl Fn(&CancellationToken) -> Option<String>) {
     for _ in 0..2_000 {
         let parent = CancellationToken::new();
-        let siblings: Vec<runcycle::Many> = (0..50).map(|_| runcycle::Many::with_parent(&parent)).collect();
+        let siblings: Vec<runcycle::Many> = (0..50)
+            .map(|_| runcycle::Many::with_parent(&parent))
+            .collect();
         if let Some(violation) = attempt(&parent) {
             panic!("{violation}");
         }
@@ -683,7 +685,7 @@ fn second_parent_cancel_then_start_is_refused() {
 /// The parent cancels the run's context before the instance records the
 /// close: a worker that ends its run when its context is cancelled
 /// completes from Running, so the Many is seen Stopped (and restarts)
-/// where the spec has Running + parent-cancel -> Running+close, then
+/// where the spec has Running + parent-cancel -> Closing, then
 /// complete -> Closed.
 #[test]
 fn a_run_ended_by_the_parent_ends_closed() {

@@ -484,11 +484,11 @@ fn model_in(kind: Kind, state: &str) -> Model {
     match state {
         "Created" => {}
         "Running" => m.start().unwrap(),
-        "Running+stop" => {
+        "Stopping" => {
             m.start().unwrap();
             m.stop().unwrap();
         }
-        "Running+close" => {
+        "Closing" => {
             m.start().unwrap();
             let _ = m.close();
         }

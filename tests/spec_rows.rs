@@ -84,8 +84,8 @@ fn observe(inst: &Inst) -> &'static str {
         State::Closed => "Closed",
         State::Running if !inst.context().is_cancelled() => "Running",
         State::Running => match inst.start() {
-            Err(Error::Running) => "Running+stop",
-            Err(Error::Closed) => "Running+close",
+            Err(Error::Running) => "Stopping",
+            Err(Error::Closed) => "Closing",
             Ok(_) => panic!("start succeeded on a running instance"),
         },
     }
@@ -99,12 +99,12 @@ fn setup(kind: &str, state: &str) -> Setup {
     match state {
         "Created" => {}
         "Running" => guard = Some(inst.start().unwrap()),
-        "Running+stop" => {
+        "Stopping" => {
             guard = Some(inst.start().unwrap());
             let (prev, _) = inst.stop2().unwrap();
             assert_eq!(prev, State::Running);
         }
-        "Running+close" => {
+        "Closing" => {
             guard = Some(inst.start().unwrap());
             let (prev, _) = inst.close2();
             assert_eq!(prev, State::Running);
@@ -124,7 +124,7 @@ fn setup(kind: &str, state: &str) -> Setup {
 fn public_state(name: &str) -> State {
     match name {
         "Created" => State::Created,
-        "Running" | "Running+stop" | "Running+close" => State::Running,
+        "Running" | "Stopping" | "Closing" => State::Running,
         "Stopped" => State::Stopped,
         "Closed" => State::Closed,
         _ => panic!("unknown state {name}"),
@@ -229,7 +229,7 @@ fn every_transition_row_holds_for_its_kind() {
 fn every_read_row_holds_for_both_kinds() {
     for read in spec::reads(&spec::document()) {
         for kind in ["One", "Many"] {
-            if kind == "One" && matches!(read.state.as_str(), "Running+stop" | "Stopped") {
+            if kind == "One" && matches!(read.state.as_str(), "Stopping" | "Stopped") {
                 continue; // One never reaches these.
             }
             let s = setup(kind, &read.state);

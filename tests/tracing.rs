@@ -61,8 +61,8 @@ fn every_transition_emits_one_event_and_no_ops_emit_none() {
         let many = runcycle::Many::new();
         let guard = many.start().unwrap(); // Created -> Running
         let _ = many.start(); // refused: no transition
-        let _ = many.halt(); // Running -> StopRequested
-        drop(guard); // StopRequested -> Stopped
+        let _ = many.halt(); // Running -> Stopping
+        drop(guard); // Stopping -> Stopped
         let _ = many.halt(); // no-op on Stopped
         let _ = many.cancel(); // Stopped -> Closed
     });
@@ -83,8 +83,8 @@ fn every_transition_emits_one_event_and_no_ops_emit_none() {
         transitions,
         [
             "Start Created->Running",
-            "Stop Running->StopRequested",
-            "Complete StopRequested->Stopped",
+            "Stop Running->Stopping",
+            "Complete Stopping->Stopped",
             "Close Stopped->Closed",
         ],
         "{events:#?}"
@@ -120,7 +120,7 @@ fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
             .push((before, state, refused, fresh, after));
     }));
     tracing::subscriber::with_default(hook, || {
-        let _ = many.halt(); // Running -> StopRequested: cancels the context
+        let _ = many.halt(); // Running -> Stopping: cancels the context
                              // S4: the call has returned, the token is cancelled.
         assert!(earlier.is_cancelled());
     });
@@ -128,11 +128,11 @@ fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
     assert_eq!(
         seen,
         [(
-            false,                      // S2: the earlier token lags...
-            runcycle::State::Running,       // ...the published StopRequested
+            false,                          // S2: the earlier token lags...
+            runcycle::State::Running,       // ...the published Stopping
             Some(runcycle::Error::Running), // (a start is refused: stop requested)
-            true,                       // S3: context() is cancelled
-            true,                       // and it cancelled the shared token
+            true,                           // S3: context() is cancelled
+            true,                           // and it cancelled the shared token
         )],
     );
     drop(guard);

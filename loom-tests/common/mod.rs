@@ -132,8 +132,8 @@ pub enum Kind {
 pub enum Phase {
     Created,
     Running,
-    StopReq,
-    CloseReq,
+    Stopping,
+    Closing,
     Stopped,
     Closed,
 }
@@ -162,7 +162,7 @@ pub struct Cell {
 pub fn public(p: Phase) -> State {
     match p {
         Phase::Created => State::Created,
-        Phase::Running | Phase::StopReq | Phase::CloseReq => State::Running,
+        Phase::Running | Phase::Stopping | Phase::Closing => State::Running,
         Phase::Stopped => State::Stopped,
         Phase::Closed => State::Closed,
     }
@@ -197,12 +197,12 @@ pub fn cell(kind: Kind, phase: Phase, ev: Ev) -> Option<Cell> {
         (One, Created, ParentCancel)  => c(Closed,   OK,  true,  true,  false, false),
         (One, Running, Start)         => c(Running,  RUN, false, false, false, false),
         (One, Running, Complete)      => c(Closed,   OK,  true,  true,  false, false),
-        (One, Running, Close)         => c(CloseReq, OK,  true,  false, false, true),
-        (One, Running, ParentCancel)  => c(CloseReq, OK,  true,  false, false, false),
-        (One, CloseReq, Start)        => c(CloseReq, CLO, false, false, false, false),
-        (One, CloseReq, Complete)     => c(Closed,   OK,  false, true,  false, false),
-        (One, CloseReq, Close)        => c(CloseReq, OK,  false, false, false, true),
-        (One, CloseReq, ParentCancel) => c(CloseReq, OK,  false, false, false, false),
+        (One, Running, Close)         => c(Closing, OK,  true,  false, false, true),
+        (One, Running, ParentCancel)  => c(Closing, OK,  true,  false, false, false),
+        (One, Closing, Start)        => c(Closing, CLO, false, false, false, false),
+        (One, Closing, Complete)     => c(Closed,   OK,  false, true,  false, false),
+        (One, Closing, Close)        => c(Closing, OK,  false, false, false, true),
+        (One, Closing, ParentCancel) => c(Closing, OK,  false, false, false, false),
         (One, Closed, Start)          => c(Closed,   CLO, false, false, false, false),
         (One, Closed, Close)          => c(Closed,   OK,  false, false, false, false),
         (One, Closed, ParentCancel)   => c(Closed,   OK,  false, false, false, false),
@@ -213,19 +213,19 @@ pub fn cell(kind: Kind, phase: Phase, ev: Ev) -> Option<Cell> {
         (Many, Created, ParentCancel)  => c(Closed,   OK,  true,  true,  false, false),
         (Many, Running, Start)         => c(Running,  RUN, false, false, false, false),
         (Many, Running, Complete)      => c(Stopped,  OK,  true,  true,  false, false),
-        (Many, Running, Stop)          => c(StopReq,  OK,  true,  false, false, true),
-        (Many, Running, Close)         => c(CloseReq, OK,  true,  false, false, true),
-        (Many, Running, ParentCancel)  => c(CloseReq, OK,  true,  false, false, false),
-        (Many, StopReq, Start)         => c(StopReq,  RUN, false, false, false, false),
-        (Many, StopReq, Complete)      => c(Stopped,  OK,  false, true,  false, false),
-        (Many, StopReq, Stop)          => c(StopReq,  OK,  false, false, false, true),
-        (Many, StopReq, Close)         => c(CloseReq, OK,  false, false, false, true),
-        (Many, StopReq, ParentCancel)  => c(CloseReq, OK,  false, false, false, false),
-        (Many, CloseReq, Start)        => c(CloseReq, CLO, false, false, false, false),
-        (Many, CloseReq, Complete)     => c(Closed,   OK,  false, true,  false, false),
-        (Many, CloseReq, Stop)         => c(CloseReq, OK,  false, false, false, true),
-        (Many, CloseReq, Close)        => c(CloseReq, OK,  false, false, false, true),
-        (Many, CloseReq, ParentCancel) => c(CloseReq, OK,  false, false, false, false),
+        (Many, Running, Stop)          => c(Stopping,  OK,  true,  false, false, true),
+        (Many, Running, Close)         => c(Closing, OK,  true,  false, false, true),
+        (Many, Running, ParentCancel)  => c(Closing, OK,  true,  false, false, false),
+        (Many, Stopping, Start)         => c(Stopping,  RUN, false, false, false, false),
+        (Many, Stopping, Complete)      => c(Stopped,  OK,  false, true,  false, false),
+        (Many, Stopping, Stop)          => c(Stopping,  OK,  false, false, false, true),
+        (Many, Stopping, Close)         => c(Closing, OK,  false, false, false, true),
+        (Many, Stopping, ParentCancel)  => c(Closing, OK,  false, false, false, false),
+        (Many, Closing, Start)        => c(Closing, CLO, false, false, false, false),
+        (Many, Closing, Complete)     => c(Closed,   OK,  false, true,  false, false),
+        (Many, Closing, Stop)         => c(Closing, OK,  false, false, false, true),
+        (Many, Closing, Close)        => c(Closing, OK,  false, false, false, true),
+        (Many, Closing, ParentCancel) => c(Closing, OK,  false, false, false, false),
         (Many, Stopped, Start)         => c(Running,  OK,  false, false, true,  false),
         (Many, Stopped, Stop)          => c(Stopped,  OK,  false, false, false, false),
         (Many, Stopped, Close)         => c(Closed,   OK,  false, false, false, false),
@@ -755,7 +755,7 @@ pub fn self_test() {
         },
     );
     // A close seen through the context while the state still reads
-    // Running (Running+close).
+    // Running (Closing).
     assert_sequential(
         Kind::One,
         &History {

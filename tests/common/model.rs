@@ -27,10 +27,10 @@ pub enum Kind {
 pub enum Phase {
     Created,
     Running,
-    /// "Running+stop": a stop was requested (Many only).
-    RunningStop,
-    /// "Running+close": a close was requested.
-    RunningClose,
+    /// "Stopping": a stop was requested (Many only).
+    Stopping,
+    /// "Closing": a close was requested.
+    Closing,
     Stopped,
     Closed,
 }
@@ -41,8 +41,8 @@ impl Phase {
         match self {
             Phase::Created => "Created",
             Phase::Running => "Running",
-            Phase::RunningStop => "Running+stop",
-            Phase::RunningClose => "Running+close",
+            Phase::Stopping => "Stopping",
+            Phase::Closing => "Closing",
             Phase::Stopped => "Stopped",
             Phase::Closed => "Closed",
         }
@@ -56,7 +56,7 @@ pub enum Bug {
     /// The real model.
     None,
     /// Wrong: a Many run that was stopped and then closed ends Stopped when
-    /// it completes (the spec: Running+close + complete -> Closed).
+    /// it completes (the spec: Closing + complete -> Closed).
     StopThenCloseEndsStopped,
     /// Wrong: stop/stop2/halt on a Stopped Many return `Err(Closed)` (the
     /// spec: `ok`, a no-op).
@@ -152,7 +152,7 @@ impl Model {
     pub fn is_running(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Running | Phase::RunningStop | Phase::RunningClose
+            Phase::Running | Phase::Stopping | Phase::Closing
         )
     }
 
@@ -185,8 +185,8 @@ impl Model {
                 self.phase = Phase::Running;
                 Ok(())
             }
-            Phase::Running | Phase::RunningStop => Err(Error::Running),
-            Phase::RunningClose | Phase::Closed => Err(Error::Closed),
+            Phase::Running | Phase::Stopping => Err(Error::Running),
+            Phase::Closing | Phase::Closed => Err(Error::Closed),
         }
     }
 
@@ -206,13 +206,13 @@ impl Model {
     pub fn try_complete(&mut self) -> bool {
         let next = match (self.kind, self.phase) {
             (Kind::One, Phase::Running) => Phase::Closed,
-            (Kind::Many, Phase::Running) | (_, Phase::RunningStop) => Phase::Stopped,
-            (Kind::Many, Phase::RunningClose)
+            (Kind::Many, Phase::Running) | (_, Phase::Stopping) => Phase::Stopped,
+            (Kind::Many, Phase::Closing)
                 if self.bug == Bug::StopThenCloseEndsStopped && self.stop_requested =>
             {
                 Phase::Stopped
             }
-            (_, Phase::RunningClose) => Phase::Closed,
+            (_, Phase::Closing) => Phase::Closed,
             (_, Phase::Created | Phase::Stopped | Phase::Closed) => return false,
         };
         self.cancel_context();
@@ -233,10 +233,10 @@ impl Model {
             Phase::Running => {
                 self.cancel_context();
                 self.stop_requested = true;
-                self.phase = Phase::RunningStop;
+                self.phase = Phase::Stopping;
                 Ok((prev, WaitRef::Run(self.run)))
             }
-            Phase::RunningStop | Phase::RunningClose => Ok((prev, WaitRef::Run(self.run))),
+            Phase::Stopping | Phase::Closing => Ok((prev, WaitRef::Run(self.run))),
             Phase::Stopped if self.bug == Bug::HaltOnStoppedErrs => Err(Error::Closed),
             Phase::Stopped => Ok((prev, WaitRef::Ready)),
             Phase::Closed => Err(Error::Closed),
@@ -258,12 +258,12 @@ impl Model {
                 self.phase = Phase::Closed;
                 WaitRef::Ready
             }
-            Phase::Running | Phase::RunningStop => {
+            Phase::Running | Phase::Stopping => {
                 self.cancel_context();
-                self.phase = Phase::RunningClose;
+                self.phase = Phase::Closing;
                 WaitRef::Run(self.run)
             }
-            Phase::RunningClose => WaitRef::Run(self.run),
+            Phase::Closing => WaitRef::Run(self.run),
             Phase::Stopped => {
                 self.phase = Phase::Closed;
                 WaitRef::Ready
@@ -285,7 +285,7 @@ impl Model {
     pub fn state(&self) -> State {
         match self.phase {
             Phase::Created => State::Created,
-            Phase::Running | Phase::RunningStop | Phase::RunningClose => State::Running,
+            Phase::Running | Phase::Stopping | Phase::Closing => State::Running,
             Phase::Stopped => State::Stopped,
             Phase::Closed => State::Closed,
         }

@@ -1,5 +1,5 @@
 //! A parser for `spec/transitions.md`, shared by the spec check in
-//! `src/table/tests.rs` and the behavioural row tests in `tests/spec_rows.rs`.
+//! `src/lifecycle/table/tests.rs` and the behavioural row tests in `tests/spec_rows.rs`.
 //! It yields the spec's words as strings; each user maps them to its types.
 
 #![allow(dead_code, unreachable_pub, clippy::struct_excessive_bools)]

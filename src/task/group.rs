@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::{Context, Parent};
+use crate::lifecycle::context::{Context, Parent};
 use tokio_util::task::TaskTracker;
 
-use crate::block::assert_may_block;
-use crate::go::current_runtime;
-use crate::panic::Panic;
+use crate::lifecycle::block::assert_may_block;
 use crate::sync::{Mutex, StdArc as Arc};
+use crate::task::panic::Panic;
+use crate::task::spawn::current_runtime;
 use crate::{Error, TimedOut};
 
 /// The boxed error type of [`Group::try_go`] tasks.

@@ -14,8 +14,8 @@
 //! |---|---|---|
 //! | `Created` | Created | never started, not closed |
 //! | `Running` | Running | a run is in progress, nothing requested |
-//! | `StopRequested` | Running | a run is in progress and was asked to stop (Many only) |
-//! | `CloseRequested` | Running | a run is in progress and the instance was asked to close |
+//! | `Stopping` | Running | a run is in progress and was asked to stop (Many only) |
+//! | `Closing` | Running | a run is in progress and the instance was asked to close |
 //! | `Stopped` | Stopped | the last run ended, a restart is allowed (Many only) |
 //! | `Closed` | Closed | terminal: no run will ever start again |
 //!
@@ -67,9 +67,9 @@ pub(crate) enum Phase {
     /// A run is in progress and nothing was requested.
     Running = 1,
     /// A run is in progress and a stop was requested.
-    StopRequested = 2,
+    Stopping = 2,
     /// A run is in progress and a close was requested.
-    CloseRequested = 3,
+    Closing = 3,
     /// The last run ended; a restart is allowed.
     Stopped = 4,
     /// Terminal.
@@ -85,8 +85,8 @@ impl Phase {
     pub(crate) const ALL: [Phase; PHASES] = [
         Phase::Created,
         Phase::Running,
-        Phase::StopRequested,
-        Phase::CloseRequested,
+        Phase::Stopping,
+        Phase::Closing,
         Phase::Stopped,
         Phase::Closed,
     ];
@@ -165,9 +165,7 @@ pub(crate) struct Reads {
 // Short names keep the table below one row per line.
 use Event::{Close, Complete, ParentCancel, Start, Stop};
 use Kind::{Many, One};
-use Phase::{
-    CloseRequested as CloseReq, Closed, Created, Running, StopRequested as StopReq, Stopped,
-};
+use Phase::{Closed, Closing, Created, Running, Stopped, Stopping};
 
 /// A yes/no column of the table; a row lists the ones that hold. (A list
 /// rather than bit flags: the rows then contain no operators whose
@@ -237,12 +235,12 @@ pub(crate) const ROWS: &[Row] = &[
     row(One,  Created,  ParentCancel, Closed,   OK,      &[CANCEL, RESOLVE]),
     row(One,  Running,  Start,        Running,  RUNNING, NONE),
     row(One,  Running,  Complete,     Closed,   OK,      &[CANCEL, RESOLVE]),
-    row(One,  Running,  Close,        CloseReq, OK,      &[CANCEL, WAITS]),
-    row(One,  Running,  ParentCancel, CloseReq, OK,      &[CANCEL]),
-    row(One,  CloseReq, Start,        CloseReq, CLOSED,  NONE),
-    row(One,  CloseReq, Complete,     Closed,   OK,      &[RESOLVE]),
-    row(One,  CloseReq, Close,        CloseReq, OK,      &[WAITS]),
-    row(One,  CloseReq, ParentCancel, CloseReq, OK,      NONE),
+    row(One,  Running,  Close,        Closing, OK,      &[CANCEL, WAITS]),
+    row(One,  Running,  ParentCancel, Closing, OK,      &[CANCEL]),
+    row(One,  Closing, Start,        Closing, CLOSED,  NONE),
+    row(One,  Closing, Complete,     Closed,   OK,      &[RESOLVE]),
+    row(One,  Closing, Close,        Closing, OK,      &[WAITS]),
+    row(One,  Closing, ParentCancel, Closing, OK,      NONE),
     row(One,  Closed,   Start,        Closed,   CLOSED,  NONE),
     row(One,  Closed,   Close,        Closed,   OK,      NONE),
     row(One,  Closed,   ParentCancel, Closed,   OK,      NONE),
@@ -253,19 +251,19 @@ pub(crate) const ROWS: &[Row] = &[
     row(Many, Created,  ParentCancel, Closed,   OK,      &[CANCEL, RESOLVE]),
     row(Many, Running,  Start,        Running,  RUNNING, NONE),
     row(Many, Running,  Complete,     Stopped,  OK,      &[CANCEL, RESOLVE]),
-    row(Many, Running,  Stop,         StopReq,  OK,      &[CANCEL, WAITS]),
-    row(Many, Running,  Close,        CloseReq, OK,      &[CANCEL, WAITS]),
-    row(Many, Running,  ParentCancel, CloseReq, OK,      &[CANCEL]),
-    row(Many, StopReq,  Start,        StopReq,  RUNNING, NONE),
-    row(Many, StopReq,  Complete,     Stopped,  OK,      &[RESOLVE]),
-    row(Many, StopReq,  Stop,         StopReq,  OK,      &[WAITS]),
-    row(Many, StopReq,  Close,        CloseReq, OK,      &[WAITS]),
-    row(Many, StopReq,  ParentCancel, CloseReq, OK,      NONE),
-    row(Many, CloseReq, Start,        CloseReq, CLOSED,  NONE),
-    row(Many, CloseReq, Complete,     Closed,   OK,      &[RESOLVE]),
-    row(Many, CloseReq, Stop,         CloseReq, OK,      &[WAITS]),
-    row(Many, CloseReq, Close,        CloseReq, OK,      &[WAITS]),
-    row(Many, CloseReq, ParentCancel, CloseReq, OK,      NONE),
+    row(Many, Running,  Stop,         Stopping,  OK,      &[CANCEL, WAITS]),
+    row(Many, Running,  Close,        Closing, OK,      &[CANCEL, WAITS]),
+    row(Many, Running,  ParentCancel, Closing, OK,      &[CANCEL]),
+    row(Many, Stopping,  Start,        Stopping,  RUNNING, NONE),
+    row(Many, Stopping,  Complete,     Stopped,  OK,      &[RESOLVE]),
+    row(Many, Stopping,  Stop,         Stopping,  OK,      &[WAITS]),
+    row(Many, Stopping,  Close,        Closing, OK,      &[WAITS]),
+    row(Many, Stopping,  ParentCancel, Closing, OK,      NONE),
+    row(Many, Closing, Start,        Closing, CLOSED,  NONE),
+    row(Many, Closing, Complete,     Closed,   OK,      &[RESOLVE]),
+    row(Many, Closing, Stop,         Closing, OK,      &[WAITS]),
+    row(Many, Closing, Close,        Closing, OK,      &[WAITS]),
+    row(Many, Closing, ParentCancel, Closing, OK,      NONE),
     row(Many, Stopped,  Start,        Running,  OK,      &[NEW_RUN]),
     row(Many, Stopped,  Stop,         Stopped,  OK,      NONE),
     row(Many, Stopped,  Close,        Closed,   OK,      NONE),
@@ -281,8 +279,8 @@ pub(crate) const ROWS: &[Row] = &[
 pub(crate) const READS: [Reads; PHASES] = [
     /* Created  */ Reads { state: State::Created, context_cancelled: false, done_resolved: false },
     /* Running  */ Reads { state: State::Running, context_cancelled: false, done_resolved: false },
-    /* StopReq  */ Reads { state: State::Running, context_cancelled: true,  done_resolved: false },
-    /* CloseReq */ Reads { state: State::Running, context_cancelled: true,  done_resolved: false },
+    /* Stopping  */ Reads { state: State::Running, context_cancelled: true,  done_resolved: false },
+    /* Closing */ Reads { state: State::Running, context_cancelled: true,  done_resolved: false },
     /* Stopped  */ Reads { state: State::Stopped, context_cancelled: true,  done_resolved: true  },
     /* Closed   */ Reads { state: State::Closed,  context_cancelled: true,  done_resolved: true  },
 ];

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::*;
 
-#[path = "../../tests/common/spec.rs"]
+#[path = "../../../tests/common/spec.rs"]
 mod spec;
 
 fn read(path: &str) -> String {
@@ -17,8 +17,8 @@ fn read(path: &str) -> String {
 const PHASE_NAMES: [(&str, Phase); PHASES] = [
     ("Created", Phase::Created),
     ("Running", Phase::Running),
-    ("Running+stop", Phase::StopRequested),
-    ("Running+close", Phase::CloseRequested),
+    ("Stopping", Phase::Stopping),
+    ("Closing", Phase::Closing),
     ("Stopped", Phase::Stopped),
     ("Closed", Phase::Closed),
 ];
@@ -179,7 +179,7 @@ fn spec_matches_code() {
     let problems = disagreements(&read("spec/transitions.md"));
     assert!(
         problems.is_empty(),
-        "spec/transitions.md and src/table.rs disagree:\n{}",
+        "spec/transitions.md and src/lifecycle/table.rs disagree:\n{}",
         problems.join("\n")
     );
 }
@@ -263,7 +263,7 @@ fn diagram() -> String {
     }
     let id = |p: Phase| format!("{p:?}");
     let mut out = String::from(
-        "stateDiagram-v2\n    state \"Running+stop\" as StopRequested\n    state \"Running+close\" as CloseRequested\n    [*] --> Created\n",
+        "stateDiagram-v2\n    state \"Stopping\" as Stopping\n    state \"Closing\" as Closing\n    [*] --> Created\n",
     );
     for ((from, to), labels) in edges {
         writeln!(
@@ -342,10 +342,7 @@ fn cancel_and_resolve_cells_agree_with_reads() {
             "{key:?}: new_run"
         );
         // The call waits exactly when it is a stop or close that finds a run.
-        let running = matches!(
-            phase,
-            Phase::Running | Phase::StopRequested | Phase::CloseRequested
-        );
+        let running = matches!(phase, Phase::Running | Phase::Stopping | Phase::Closing);
         assert_eq!(
             c.waits,
             running && matches!(event, Event::Stop | Event::Close),
@@ -359,11 +356,8 @@ fn cancel_and_resolve_cells_agree_with_reads() {
 fn undefined_cells_are_the_impossible_ones() {
     for (kind, phase, event) in all_keys() {
         let one_never = kind == Kind::One
-            && (matches!(phase, Phase::StopRequested | Phase::Stopped) || event == Event::Stop);
-        let not_running = !matches!(
-            phase,
-            Phase::Running | Phase::StopRequested | Phase::CloseRequested
-        );
+            && (matches!(phase, Phase::Stopping | Phase::Stopped) || event == Event::Stop);
+        let not_running = !matches!(phase, Phase::Running | Phase::Stopping | Phase::Closing);
         let impossible = one_never || (event == Event::Complete && not_running);
         assert_eq!(
             cell(kind, phase, event).is_none(),

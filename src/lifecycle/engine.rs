@@ -119,8 +119,8 @@ use core::task::{Context, Waker};
 use event_listener::Event as Signal;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
+use crate::lifecycle::table::{self, Cell, Event, Kind, Outcome, Phase};
 use crate::sync::{Arc, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
-use crate::table::{self, Cell, Event, Kind, Outcome, Phase};
 use crate::{Error, Guard, State, Wait};
 
 /// Mask of the phase bits of the state word.
@@ -147,8 +147,8 @@ const fn phase_code(phase: Phase) -> u64 {
     match phase {
         Phase::Created => 0b0000,
         Phase::Running => 0b0001,
-        Phase::StopRequested => 0b0101,
-        Phase::CloseRequested => 0b1001,
+        Phase::Stopping => 0b0101,
+        Phase::Closing => 0b1001,
         Phase::Stopped => 0b0010,
         Phase::Closed => 0b0011,
     }
@@ -174,8 +174,8 @@ impl Word {
         match self.0 & PHASE_BITS {
             0b0000 => Phase::Created,
             0b0001 => Phase::Running,
-            0b0101 => Phase::StopRequested,
-            0b1001 => Phase::CloseRequested,
+            0b0101 => Phase::Stopping,
+            0b1001 => Phase::Closing,
             0b0010 => Phase::Stopped,
             0b0011 => Phase::Closed,
             bits => unreachable!("runcycle: corrupt state word (phase bits {bits:#06b})"),
@@ -342,8 +342,7 @@ impl Inner {
         let Some(parent) = &self.parent else {
             return false;
         };
-        !matches!(self.load().phase(), Phase::Closed | Phase::CloseRequested)
-            && parent.is_cancelled()
+        !matches!(self.load().phase(), Phase::Closed | Phase::Closing) && parent.is_cancelled()
     }
 
     /// Applies `event`: one table lookup and one compare-and-swap (retried if

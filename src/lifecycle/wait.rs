@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use event_listener::{EventListener, Listener};
 
-use crate::block::assert_may_block;
-use crate::engine::Inner;
+use crate::lifecycle::block::assert_may_block;
+use crate::lifecycle::engine::Inner;
 use crate::sync::Arc;
 use crate::TimedOut;
 

@@ -2,10 +2,10 @@
 
 use core::fmt;
 
-use crate::context::{Context, Parent};
+use crate::lifecycle::context::{Context, Parent};
 
-use crate::engine::Handle;
-use crate::table::Kind;
+use crate::lifecycle::engine::Handle;
+use crate::lifecycle::table::Kind;
 use crate::{Error, Guard, State, Wait};
 
 /// Runs an instance at most once: `Created -> Running -> Closed`.

@@ -2,11 +2,11 @@
 
 use core::fmt;
 
-use crate::context::Context;
+use crate::lifecycle::context::Context;
 
-use crate::engine::Inner;
+use crate::lifecycle::engine::Inner;
+use crate::lifecycle::table::Event;
 use crate::sync::Arc;
-use crate::table::Event;
 
 /// Returned by a successful `start`: the run lasts as long as this guard.
 ///

@@ -9,12 +9,12 @@ use futures_util::FutureExt;
 use tokio::runtime::Handle as Runtime;
 use tokio_util::sync::CancellationToken;
 
-use crate::context::{Context, Parent};
+use crate::lifecycle::context::{Context, Parent};
 
-use crate::engine::Handle;
-use crate::panic::{Panic, TaskError};
+use crate::lifecycle::engine::Handle;
+use crate::lifecycle::table::Kind;
 use crate::sync::{Mutex, StdArc as Arc};
-use crate::table::Kind;
+use crate::task::panic::{Panic, TaskError};
 use crate::{Guard, Wait};
 
 /// The current tokio runtime, or a panic naming the cause.
