@@ -1,5 +1,5 @@
 //! Loom models of parent propagation through nested instances (engine
-//! invariant #7, spec/README.md section 7, "Propagation"): a cancellation
+//! invariant E7, spec/README.md section 7, "Propagation"): a cancellation
 //! reaches every level through the per-thread work list, not through one
 //! nested call per level, and the thread that cancels the root sees every
 //! level closed when its `cancel()` returns (eagerness), while other threads

@@ -92,10 +92,12 @@ mod sync;
 mod task;
 
 pub use lifecycle::context::{Context, Parent};
+pub use lifecycle::error::{ClosedError, StartError, TimedOut};
 pub use lifecycle::guard::Guard;
 pub use lifecycle::many::Many;
 pub use lifecycle::one::One;
-pub use lifecycle::state::{Error, State, TimedOut};
+pub use lifecycle::state::State;
+pub use lifecycle::transition::Transition;
 pub use lifecycle::wait::Wait;
 #[cfg(feature = "tokio")]
 pub use task::group::{BoxError, Group, GroupError, GroupWait};
@@ -124,6 +126,8 @@ const _: () = {
     send_sync::<Wait>();
     send_sync::<Context>();
     send_sync::<State>();
-    send_sync::<Error>();
+    send_sync::<StartError>();
+    send_sync::<ClosedError>();
+    send_sync::<Transition>();
     send_sync::<TimedOut>();
 };

@@ -693,7 +693,7 @@ struct Round {
 
 /// A waiter of run r, the completer of run r and a restarter that starts
 /// run r+1 as soon as r has ended, in a loop: every waiter must wake. The
-/// restart clears the waiters bit (engine invariant #4), so a waiter that
+/// restart clears the waiters bit (invariant E4), so a waiter that
 /// registers late must see from the run number that its run ended.
 fn race(duration: Duration) {
     let many = Many::new();

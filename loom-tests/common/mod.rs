@@ -403,7 +403,7 @@ impl Sim {
                 | Op::ParentCancel
         );
         if call && s.parent_marked && !s.parent_applied {
-            // Engine invariant #6: a call first applies a parent
+            // invariant E6: a call first applies a parent
             // cancellation the instance has not applied yet.
             event(&mut s, Ev::ParentCancel)?;
             s.parent_applied = true;
@@ -498,7 +498,7 @@ impl Sim {
     /// The moves thread `t` can make before its next operation `op` takes
     /// effect: for `parent.cancel()`, the mark: tokio-util marks the parent
     /// token cancelled before it wakes the watch, and from then on every
-    /// call applies the cancellation first (engine invariant #6). (Tokens are
+    /// call applies the cancellation first (invariant E6). (Tokens are
     /// never cancelled ahead of their transition, S1: there is no such
     /// move.)
     fn parent_marks(&self, op: Op) -> Vec<Sim> {
@@ -725,7 +725,7 @@ pub fn self_test() {
         },
     );
     // A start after seeing the parent cancelled must be refused (engine
-    // invariant #6), even if the watch has not run yet.
+    // invariant E6), even if the watch has not run yet.
     rejects(
         Kind::One,
         History {

@@ -155,7 +155,7 @@ both!(
 
 both!(
     /// A start made after seeing the parent cancelled, racing the watch: the
-    /// start must see the cancellation applied (engine invariant #6).
+    /// start must see the cancellation applied (invariant E6).
     ONE_PARENT_SEEN_START, MANY_PARENT_SEEN_START, "parent_seen_start", {
         parent: true,
         bound: None,
@@ -676,7 +676,7 @@ pub static MANY_MIXED_WAITS: Model = Model {
 // thread that restarts the instance (a Many) once run 1 has ended. A
 // completion must decide whether to notify from the word its
 // compare-and-swap replaced: a restart in between begins run 2 and clears
-// the waiters bit `W` (engine invariant #4), so a decision taken from a
+// the waiters bit `W` (invariant E4), so a decision taken from a
 // fresh load after the swap loses the wake-up (the `fresh-load-notify`
 // plant). No two-thread model can show it, nor a model where the completer
 // also restarts (it loads before it restarts).

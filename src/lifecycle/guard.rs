@@ -3,14 +3,13 @@
 use core::fmt;
 
 use crate::lifecycle::context::Context;
-
 use crate::lifecycle::engine::Inner;
 use crate::lifecycle::table::Event;
 use crate::sync::Arc;
 
 /// Returned by a successful `start`: the run lasts as long as this guard.
 ///
-/// Stopping the guard with [`Guard::stop`], or dropping it (also while a
+/// Completing the guard with [`Guard::complete`], or dropping it (also while a
 /// panic unwinds), signals the run's completion exactly once: the context is
 /// cancelled, the instance moves on (`One` to Closed; `Many` to Stopped, or
 /// to Closed if a close was requested) and every `done` waiter wakes. This is
@@ -18,8 +17,9 @@ use crate::sync::Arc;
 ///
 /// Since nothing else ends the run, the code holding the guard must not
 /// wait for that run (`stop()?.wait()`, `close().await`, `done()` ...):
-/// such a wait never returns. Drop or stop the guard first, or cancel with
-/// `cancel()`, which does not wait.
+/// such a wait never returns. Complete or drop the guard first, or call
+/// `stop()`/`close()` and drop the returned [`Transition`](crate::Transition)
+/// instead of waiting on it.
 ///
 /// # Examples
 ///
@@ -32,7 +32,7 @@ use crate::sync::Arc;
 /// let ctx = guard.context();
 /// std::thread::spawn(move || {
 ///     // ... work until `ctx` is cancelled ...
-///     guard.stop(); // or just let it drop
+///     guard.complete(); // or just let it drop
 /// })
 /// .join()
 /// .unwrap();
@@ -49,7 +49,9 @@ impl Guard {
         Guard { inner }
     }
 
-    /// Ends the run: the same as dropping the guard, spelled out.
+    /// Ends the run ("this run is finished", Go's `stop()` function): the
+    /// same as dropping the guard, spelled out. Not to be confused with
+    /// [`Many::stop`](crate::Many::stop), which asks a run to stop.
     ///
     /// # Examples
     ///
@@ -59,10 +61,10 @@ impl Guard {
     ///
     /// let one = One::new();
     /// let guard = one.start().unwrap();
-    /// guard.stop();
+    /// guard.complete();
     /// assert_eq!(one.state(), State::Closed);
     /// ```
-    pub fn stop(self) {
+    pub fn complete(self) {
         // `self` is dropped on return, and its `Drop` ends the run: the
         // same code path as any other drop, so it runs exactly once.
     }

@@ -3,10 +3,13 @@
 use core::fmt;
 
 use crate::lifecycle::context::{Context, Parent};
-
-use crate::lifecycle::engine::Handle;
+use crate::lifecycle::error::{ClosedError, StartError};
+use crate::lifecycle::guard::Guard;
+use crate::lifecycle::handle::Handle;
+use crate::lifecycle::state::State;
 use crate::lifecycle::table::Kind;
-use crate::{Error, Guard, State, Wait};
+use crate::lifecycle::transition::Transition;
+use crate::lifecycle::wait::Wait;
 
 /// Runs one instance at a time and allows restarts:
 /// `Created -> Running -> Stopped -> Running -> ... -> Closed`.
@@ -17,9 +20,14 @@ use crate::{Error, Guard, State, Wait};
 /// [`One`](crate::One), which runs once.
 ///
 /// `Many` is a cheap handle (one pointer): clones share the instance.
-/// Dropping the last handle closes the instance (like
-/// [`cancel`](Many::cancel)). The transition table is in
-/// `spec/transitions.md`.
+///
+/// **Dropping the last handle closes the instance** (as
+/// [`close`](Many::close) does): the current run's context is cancelled
+/// and no run can start again. Unlike a Go value, a `Many` does not live on
+/// unreferenced: keep a handle (a clone) for as long as the instance should
+/// live. Guards and waits do not count as handles.
+///
+/// The transition table is in `spec/transitions.md`.
 ///
 /// # Examples
 ///
@@ -48,7 +56,8 @@ pub struct Many {
 }
 
 impl Many {
-    /// A new instance with no parent context.
+    /// A new instance with no parent context. Dropping its last handle
+    /// closes it (see [`Many`]).
     ///
     /// # Examples
     ///
@@ -66,7 +75,7 @@ impl Many {
 
     /// A new instance tied to `parent`, a `CancellationToken` or another
     /// run's [`Context`] (Go's `NewMany(parent)`). Cancelling `parent` acts
-    /// like [`cancel`](Many::cancel), at the moment of the parent's
+    /// like [`close`](Many::close), at the moment of the parent's
     /// cancellation (the run's context is cancelled by that transition; it
     /// is not a tokio-util child of `parent`). Nesting has no depth limit:
     /// propagation uses no stack per level.
@@ -75,8 +84,7 @@ impl Many {
     ///
     /// ```
     /// # if runcycle::__LOOM { return; }
-    /// use runcycle::{Error, Many};
-    /// use tokio_util::sync::CancellationToken;
+    /// use runcycle::{CancellationToken, Many, StartError};
     ///
     /// let parent = CancellationToken::new();
     /// let many = Many::with_parent(&parent);
@@ -84,7 +92,7 @@ impl Many {
     /// parent.cancel();
     /// assert!(guard.context().is_cancelled());
     /// drop(guard);
-    /// assert_eq!(many.start().unwrap_err(), Error::Closed);
+    /// assert_eq!(many.start().unwrap_err(), StartError::Closed);
     /// ```
     #[must_use]
     pub fn with_parent(parent: &impl Parent) -> Many {
@@ -97,8 +105,14 @@ impl Many {
     ///
     /// # Errors
     ///
-    /// [`Error::Running`] while a run is in progress, [`Error::Closed`] once
-    /// closed or while a close is pending.
+    /// [`StartError::Running`] while a run is in progress,
+    /// [`StartError::Closed`] once closed or while a close is pending.
+    ///
+    /// # Panics
+    ///
+    /// If this start would begin run 2^58 (after 288,230,376,151,711,743
+    /// runs; at one run per nanosecond, 9 years): the message says to make a
+    /// new `Many`. Nothing is changed.
     ///
     /// # Examples
     ///
@@ -108,7 +122,8 @@ impl Many {
     /// drop(many.start().unwrap());
     /// drop(many.start().unwrap()); // restarts
     /// ```
-    pub fn start(&self) -> Result<Guard, Error> {
+    #[track_caller]
+    pub fn start(&self) -> Result<Guard, StartError> {
         self.handle.start()
     }
 
@@ -155,8 +170,8 @@ impl Many {
     ///
     /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
     /// run itself, the code that holds the run's [`Guard`], never returns: the
-    /// run ends only when that guard drops. Inside a run, call `cancel()` or
-    /// drop the guard; wait from outside it.
+    /// run ends only when that guard drops. Inside a run, drop the guard, or
+    /// call `stop()`/`close()` without waiting; wait from outside it.
     ///
     /// # Examples
     ///
@@ -168,146 +183,100 @@ impl Many {
     /// drop(guard);
     /// assert!(done.is_done());
     /// ```
+    #[must_use = "a Wait does nothing unless awaited or waited on"]
     pub fn done(&self) -> Wait {
         self.handle.done()
     }
 
     /// Stops the current run and allows a restart: cancels the run's context
-    /// and returns a [`Wait`] for its exit. Does nothing on a Created or
-    /// Stopped instance. The stop happens at the call.
+    /// and returns the [`Transition`]: the state before the call, and a wait
+    /// for the run's exit. Does nothing on a Created or Stopped instance. The
+    /// stop happens at the call; dropping the `Transition` only gives up the
+    /// wait (Go's `Halt`), awaiting it is Go's `Stop(ctx)`, its
+    /// [`previous`](Transition::previous) state is Go's `Stop2`.
     ///
     /// # Errors
     ///
-    /// [`Error::Closed`] if the instance is closed.
+    /// [`ClosedError`] if the instance is closed or closing.
     ///
     /// # Deadlocks
     ///
-    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
-    /// run itself, the code that holds the run's [`Guard`], never returns: the
-    /// run ends only when that guard drops. Inside a run, call `cancel()` or
-    /// drop the guard; wait from outside it.
+    /// Waiting on the returned [`Transition`] (`.await`,
+    /// [`Transition::wait`]) from the run itself, the code that holds the
+    /// run's [`Guard`], never returns: the run ends only when that guard
+    /// drops. Inside a run, drop the `Transition` or the guard; wait from
+    /// outside it.
     ///
     /// # Examples
     ///
     /// ```
     /// # if runcycle::__LOOM { return; }
-    /// let many = runcycle::Many::new();
+    /// use runcycle::{Many, State};
+    ///
+    /// let many = Many::new();
     /// let guard = many.start().unwrap();
-    /// let wait = many.stop().unwrap();
+    /// let stopping = many.stop().unwrap();
+    /// assert_eq!(stopping.previous(), State::Running);
     /// assert!(guard.context().is_cancelled());
     /// drop(guard);
-    /// wait.wait();
-    /// assert_eq!(many.state(), runcycle::State::Stopped);
+    /// stopping.wait();
+    /// assert_eq!(many.state(), State::Stopped);
+    /// assert_eq!(many.stop().unwrap().previous(), State::Stopped);
     /// ```
-    pub fn stop(&self) -> Result<Wait, Error> {
-        self.handle.stop().map(|(_, wait)| wait)
-    }
-
-    /// [`stop`](Many::stop), also returning the state before the call.
     ///
-    /// # Errors
-    ///
-    /// [`Error::Closed`] if the instance is closed.
-    ///
-    /// # Deadlocks
-    ///
-    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
-    /// run itself, the code that holds the run's [`Guard`], never returns: the
-    /// run ends only when that guard drops. Inside a run, call `cancel()` or
-    /// drop the guard; wait from outside it.
-    ///
-    /// # Examples
+    /// From async code:
     ///
     /// ```
     /// # if runcycle::__LOOM { return; }
+    /// # futures::executor::block_on(async {
     /// let many = runcycle::Many::new();
-    /// let (prev, wait) = many.stop2().unwrap();
-    /// assert_eq!(prev, runcycle::State::Created);
-    /// assert!(wait.is_done());
+    /// let guard = many.start().unwrap();
+    /// std::thread::spawn(move || drop(guard));
+    /// many.stop()?.await;
+    /// # Ok::<(), runcycle::ClosedError>(())
+    /// # }).unwrap();
     /// ```
-    pub fn stop2(&self) -> Result<(State, Wait), Error> {
+    // Called for its effect: the Transition is extra information.
+    #[allow(clippy::must_use_candidate)]
+    pub fn stop(&self) -> Result<Transition, ClosedError> {
         self.handle.stop()
     }
 
-    /// [`stop2`](Many::stop2) without the wait.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Closed`] if the instance is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # if runcycle::__LOOM { return; }
-    /// let many = runcycle::Many::new();
-    /// let _guard = many.start().unwrap();
-    /// assert_eq!(many.halt(), Ok(runcycle::State::Running));
-    /// ```
-    pub fn halt(&self) -> Result<State, Error> {
-        self.handle.halt()
-    }
-
     /// Closes the instance: from now on `start` is refused; the context is
-    /// cancelled. The returned [`Wait`] resolves when a run in progress has
-    /// exited (at once otherwise). A close requested after a stop, before the
-    /// run exits, wins: the instance ends Closed.
+    /// cancelled. Returns the [`Transition`]: the state before the call, and
+    /// a wait that resolves when a run in progress has exited (at once
+    /// otherwise). A close requested after a stop, before the run exits,
+    /// wins: the instance ends Closed.
+    ///
+    /// The close happens at the call: `many.close();` alone is Go's
+    /// `Cancel()`, awaiting the result is `Close(ctx)`, its
+    /// [`previous`](Transition::previous) state is `Close2`/`Cancel`'s `prev`.
     ///
     /// # Deadlocks
     ///
-    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
-    /// run itself, the code that holds the run's [`Guard`], never returns: the
-    /// run ends only when that guard drops. Inside a run, call `cancel()` or
-    /// drop the guard; wait from outside it.
+    /// Waiting on the returned [`Transition`] (`.await`,
+    /// [`Transition::wait`]) from the run itself, the code that holds the
+    /// run's [`Guard`], never returns: the run ends only when that guard
+    /// drops. Inside a run, drop the `Transition` or the guard; wait from
+    /// outside it.
     ///
     /// # Examples
     ///
     /// ```
     /// # if runcycle::__LOOM { return; }
-    /// let many = runcycle::Many::new();
+    /// use runcycle::{Many, State};
+    ///
+    /// let many = Many::new();
     /// drop(many.start().unwrap());
-    /// many.close().wait();
-    /// assert_eq!(many.state(), runcycle::State::Closed);
+    /// let closing = many.close();
+    /// assert_eq!(closing.previous(), State::Stopped);
+    /// closing.wait();
+    /// assert_eq!(many.state(), State::Closed);
     /// ```
-    pub fn close(&self) -> Wait {
-        self.handle.close().1
-    }
-
-    /// [`close`](Many::close), also returning the state before the call.
-    ///
-    /// # Deadlocks
-    ///
-    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
-    /// run itself, the code that holds the run's [`Guard`], never returns: the
-    /// run ends only when that guard drops. Inside a run, call `cancel()` or
-    /// drop the guard; wait from outside it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # if runcycle::__LOOM { return; }
-    /// let many = runcycle::Many::new();
-    /// let (prev, _wait) = many.close2();
-    /// assert_eq!(prev, runcycle::State::Created);
-    /// ```
-    pub fn close2(&self) -> (State, Wait) {
-        self.handle.close()
-    }
-
-    /// [`close2`](Many::close2) without the wait: returns the state before the
-    /// call.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # if runcycle::__LOOM { return; }
-    /// let many = runcycle::Many::new();
-    /// assert_eq!(many.cancel(), runcycle::State::Created);
-    /// assert_eq!(many.cancel(), runcycle::State::Closed);
-    /// ```
-    // Called for its effect: the previous state is extra information.
+    // A fire-and-forget `close();` is the common use: not `#[must_use]`.
     #[allow(clippy::must_use_candidate)]
-    pub fn cancel(&self) -> State {
-        self.handle.cancel()
+    pub fn close(&self) -> Transition {
+        self.handle.close()
     }
 }
 

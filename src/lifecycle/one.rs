@@ -3,10 +3,13 @@
 use core::fmt;
 
 use crate::lifecycle::context::{Context, Parent};
-
-use crate::lifecycle::engine::Handle;
+use crate::lifecycle::error::StartError;
+use crate::lifecycle::guard::Guard;
+use crate::lifecycle::handle::Handle;
+use crate::lifecycle::state::State;
 use crate::lifecycle::table::Kind;
-use crate::{Error, Guard, State, Wait};
+use crate::lifecycle::transition::Transition;
+use crate::lifecycle::wait::Wait;
 
 /// Runs an instance at most once: `Created -> Running -> Closed`.
 ///
@@ -15,16 +18,21 @@ use crate::{Error, Guard, State, Wait};
 /// start prevents the run altogether. Compare [`Many`](crate::Many), which
 /// allows restarts.
 ///
-/// `One` is a cheap handle (one pointer): clones share the instance. Dropping
-/// the last handle closes the instance (like [`cancel`](One::cancel)): its
-/// context is cancelled and a run still in progress ends Closed when its
-/// guard drops. The transition table is in `spec/transitions.md`.
+/// `One` is a cheap handle (one pointer): clones share the instance.
+///
+/// **Dropping the last handle closes the instance** (as
+/// [`close`](One::close) does): its context is cancelled and a run still in
+/// progress ends Closed when its guard drops. Unlike a Go value, a `One`
+/// does not live on unreferenced: keep a handle for as long as the instance
+/// should live. Guards and waits do not count as handles.
+///
+/// The transition table is in `spec/transitions.md`.
 ///
 /// # Examples
 ///
 /// ```
 /// # if runcycle::__LOOM { return; }
-/// use runcycle::{Error, One, State};
+/// use runcycle::{One, StartError, State};
 ///
 /// let one = One::new();
 /// let guard = one.start().unwrap();
@@ -36,7 +44,7 @@ use crate::{Error, Guard, State, Wait};
 /// one.close().wait(); // cancel the context, wait for the exit
 /// worker.join().unwrap();
 /// assert_eq!(one.state(), State::Closed);
-/// assert_eq!(one.start().unwrap_err(), Error::Closed);
+/// assert_eq!(one.start().unwrap_err(), StartError::Closed);
 /// ```
 #[derive(Clone)]
 pub struct One {
@@ -44,7 +52,8 @@ pub struct One {
 }
 
 impl One {
-    /// A new instance with no parent context.
+    /// A new instance with no parent context. Dropping its last handle
+    /// closes it (see [`One`]).
     ///
     /// # Examples
     ///
@@ -101,10 +110,11 @@ impl One {
     /// # if runcycle::__LOOM { return; }
     /// let one = runcycle::One::new();
     /// let guard = one.start().unwrap();
-    /// assert_eq!(one.start().unwrap_err(), runcycle::Error::Running);
+    /// assert_eq!(one.start().unwrap_err(), runcycle::StartError::Running);
     /// drop(guard);
     /// ```
-    pub fn start(&self) -> Result<Guard, Error> {
+    #[track_caller]
+    pub fn start(&self) -> Result<Guard, StartError> {
         self.handle.start()
     }
 
@@ -132,7 +142,7 @@ impl One {
     /// let one = runcycle::One::new();
     /// let ctx = one.context();
     /// assert!(!ctx.is_cancelled());
-    /// let _ = one.cancel();
+    /// one.close();
     /// assert!(ctx.is_cancelled());
     /// ```
     #[must_use]
@@ -147,8 +157,8 @@ impl One {
     ///
     /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
     /// run itself, the code that holds the run's [`Guard`], never returns: the
-    /// run ends only when that guard drops. Inside a run, call `cancel()` or
-    /// drop the guard; wait from outside it.
+    /// run ends only when that guard drops. Inside a run, drop the guard, or
+    /// call `close()` without waiting; wait from outside it.
     ///
     /// # Examples
     ///
@@ -159,72 +169,42 @@ impl One {
     /// drop(one.start().unwrap());
     /// assert!(done.is_done());
     /// ```
+    #[must_use = "a Wait does nothing unless awaited or waited on"]
     pub fn done(&self) -> Wait {
         self.handle.done()
     }
 
     /// Closes the instance: from now on `start` is refused; the context is
-    /// cancelled. The returned [`Wait`] resolves when a run in progress has
-    /// exited (at once otherwise). The close happens at the call, whether or
-    /// not the wait is used.
+    /// cancelled. Returns the [`Transition`]: the state before the call, and
+    /// a wait that resolves when a run in progress has exited (at once
+    /// otherwise). The close happens at the call: `one.close();` alone is
+    /// Go's `Cancel()`, awaiting the result is `Close(ctx)`, its
+    /// [`previous`](Transition::previous) state is `Close2`/`Cancel`'s `prev`.
     ///
     /// # Deadlocks
     ///
-    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
-    /// run itself, the code that holds the run's [`Guard`], never returns: the
-    /// run ends only when that guard drops. Inside a run, call `cancel()` or
-    /// drop the guard; wait from outside it.
+    /// Waiting on the returned [`Transition`] (`.await`,
+    /// [`Transition::wait`]) from the run itself, the code that holds the
+    /// run's [`Guard`], never returns: the run ends only when that guard
+    /// drops. Inside a run, drop the `Transition` or the guard; wait from
+    /// outside it.
     ///
     /// # Examples
     ///
     /// ```
     /// # if runcycle::__LOOM { return; }
-    /// let one = runcycle::One::new();
-    /// one.close().wait(); // never started: closed at once
-    /// assert_eq!(one.state(), runcycle::State::Closed);
+    /// use runcycle::{One, State};
+    ///
+    /// let one = One::new();
+    /// let closing = one.close(); // never started: closed at once
+    /// assert_eq!(closing.previous(), State::Created);
+    /// assert!(closing.is_done());
+    /// assert_eq!(one.state(), State::Closed);
     /// ```
-    pub fn close(&self) -> Wait {
-        self.handle.close().1
-    }
-
-    /// [`close`](One::close), also returning the state before the call.
-    ///
-    /// # Deadlocks
-    ///
-    /// Waiting on the returned [`Wait`] (`.await`, [`Wait::wait`]) from the
-    /// run itself, the code that holds the run's [`Guard`], never returns: the
-    /// run ends only when that guard drops. Inside a run, call `cancel()` or
-    /// drop the guard; wait from outside it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # if runcycle::__LOOM { return; }
-    /// let one = runcycle::One::new();
-    /// let (prev, wait) = one.close2();
-    /// assert_eq!(prev, runcycle::State::Created);
-    /// assert!(wait.is_done());
-    /// ```
-    pub fn close2(&self) -> (State, Wait) {
-        self.handle.close()
-    }
-
-    /// [`close2`](One::close2) without the wait: returns the state before the
-    /// call.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # if runcycle::__LOOM { return; }
-    /// let one = runcycle::One::new();
-    /// let guard = one.start().unwrap();
-    /// assert_eq!(one.cancel(), runcycle::State::Running);
-    /// assert!(guard.context().is_cancelled());
-    /// ```
-    // Called for its effect: the previous state is extra information.
+    // A fire-and-forget `close();` is the common use: not `#[must_use]`.
     #[allow(clippy::must_use_candidate)]
-    pub fn cancel(&self) -> State {
-        self.handle.cancel()
+    pub fn close(&self) -> Transition {
+        self.handle.close()
     }
 }
 

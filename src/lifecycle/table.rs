@@ -28,20 +28,20 @@
 //!
 //! # Invariants
 //!
-//! 1. A cell is `None` exactly when the event cannot happen in that phase for
-//!    that kind (a `Complete` without a run, a `Stop` on a `One`, a phase that
-//!    kind never reaches). The engine treats reaching a `None` cell as a bug.
-//! 2. `Closed` is terminal: every defined cell in the `Closed` row has
-//!    `next == Closed`.
-//! 3. Exactly the cells that end a run or close a never-run instance resolve
-//!    `done`; the engine notifies waiters only for those cells.
-//! 4. Only `Start` from `Stopped` begins a new run (`new_run`): a fresh
-//!    context and a fresh done signal. `Start` from `Created` runs the first
-//!    run, whose context and done signal exist from construction.
-//! 5. A cell `cancels_context` when it is the transition that moves the run's
-//!    context from not-cancelled to cancelled; [`READS`] says, per phase,
-//!    whether the current context is cancelled, and the two agree (checked by
-//!    the unit test `cancel_cells_agree_with_reads`).
+//! - **T1.** A cell is `None` exactly when the event cannot happen in that phase for
+//!   that kind (a `Complete` without a run, a `Stop` on a `One`, a phase that
+//!   kind never reaches). The engine treats reaching a `None` cell as a bug.
+//! - **T2.** `Closed` is terminal: every defined cell in the `Closed` row has
+//!   `next == Closed`.
+//! - **T3.** Exactly the cells that end a run or close a never-run instance resolve
+//!   `done`; the engine notifies waiters only for those cells.
+//! - **T4.** Only `Start` from `Stopped` begins a new run (`new_run`): a fresh
+//!   context and a fresh done signal. `Start` from `Created` runs the first
+//!   run, whose context and done signal exist from construction.
+//! - **T5.** A cell `cancels_context` when it is the transition that moves the run's
+//!   context from not-cancelled to cancelled; [`READS`] says, per phase,
+//!   whether the current context is cancelled, and the two agree (checked by
+//!   the unit test `cancel_cells_agree_with_reads`).
 
 use crate::State;
 
@@ -132,11 +132,11 @@ pub(crate) struct Cell {
     pub(crate) next: Phase,
     /// What the call returns.
     pub(crate) outcome: Outcome,
-    /// This transition cancels the run's context (invariant #5).
+    /// This transition cancels the run's context (invariant T5).
     pub(crate) cancels_context: bool,
-    /// This transition resolves `done` (invariant #3).
+    /// This transition resolves `done` (invariant T3).
     pub(crate) resolves_done: bool,
-    /// This transition begins a new run (invariant #4).
+    /// This transition begins a new run (invariant T4).
     pub(crate) new_run: bool,
     /// The call's returned wait handle waits for the current run to exit.
     pub(crate) waits: bool,
@@ -167,37 +167,20 @@ use Event::{Close, Complete, ParentCancel, Start, Stop};
 use Kind::{Many, One};
 use Phase::{Closed, Closing, Created, Running, Stopped, Stopping};
 
-/// A yes/no column of the table; a row lists the ones that hold. (A list
-/// rather than bit flags: the rows then contain no operators whose
-/// mutation could go unnoticed, such as `|` for `^` on disjoint bits.)
-#[derive(Clone, Copy)]
-enum Flag {
-    /// See [`Cell::cancels_context`].
-    Cancel,
-    /// See [`Cell::resolves_done`].
-    Resolve,
-    /// See [`Cell::new_run`].
-    NewRun,
-    /// See [`Cell::waits`].
-    Waits,
-}
-
-// Upper-case names so the table reads as words.
-use Flag::{Cancel as CANCEL, NewRun as NEW_RUN, Resolve as RESOLVE, Waits as WAITS};
+/// The yes/no columns of the table as bit flags; a row or-s the ones that
+/// hold. (`|` -> `^` on these disjoint bits is an equivalent mutant,
+/// excluded in `.cargo/mutants.toml`.)
+type Flags = u8;
+/// See [`Cell::cancels_context`].
+const CANCEL: Flags = 1 << 0;
+/// See [`Cell::resolves_done`].
+const RESOLVE: Flags = 1 << 1;
+/// See [`Cell::new_run`].
+const NEW_RUN: Flags = 1 << 2;
+/// See [`Cell::waits`].
+const WAITS: Flags = 1 << 3;
 /// No flag holds.
-const NONE: &[Flag] = &[];
-
-/// Whether `flag` is in `flags`.
-const fn has(flags: &[Flag], flag: Flag) -> bool {
-    let mut i = 0;
-    while i < flags.len() {
-        if flags[i] as u8 == flag as u8 {
-            return true;
-        }
-        i += 1;
-    }
-    false
-}
+const NONE: Flags = 0;
 
 const fn row(
     kind: Kind,
@@ -205,7 +188,7 @@ const fn row(
     event: Event,
     next: Phase,
     outcome: Outcome,
-    flags: &[Flag],
+    flags: Flags,
 ) -> Row {
     Row {
         kind,
@@ -214,10 +197,10 @@ const fn row(
         cell: Cell {
             next,
             outcome,
-            cancels_context: has(flags, CANCEL),
-            resolves_done: has(flags, RESOLVE),
-            new_run: has(flags, NEW_RUN),
-            waits: has(flags, WAITS),
+            cancels_context: flags & CANCEL != 0,
+            resolves_done: flags & RESOLVE != 0,
+            new_run: flags & NEW_RUN != 0,
+            waits: flags & WAITS != 0,
         },
     }
 }
@@ -230,48 +213,48 @@ const CLOSED: Outcome = Outcome::ErrClosed;
 #[rustfmt::skip]
 pub(crate) const ROWS: &[Row] = &[
     // ---- One: Created -> Running -> Closed ----
-    row(One,  Created,  Start,        Running,  OK,      NONE),
-    row(One,  Created,  Close,        Closed,   OK,      &[CANCEL, RESOLVE]),
-    row(One,  Created,  ParentCancel, Closed,   OK,      &[CANCEL, RESOLVE]),
-    row(One,  Running,  Start,        Running,  RUNNING, NONE),
-    row(One,  Running,  Complete,     Closed,   OK,      &[CANCEL, RESOLVE]),
-    row(One,  Running,  Close,        Closing, OK,      &[CANCEL, WAITS]),
-    row(One,  Running,  ParentCancel, Closing, OK,      &[CANCEL]),
-    row(One,  Closing, Start,        Closing, CLOSED,  NONE),
-    row(One,  Closing, Complete,     Closed,   OK,      &[RESOLVE]),
-    row(One,  Closing, Close,        Closing, OK,      &[WAITS]),
-    row(One,  Closing, ParentCancel, Closing, OK,      NONE),
-    row(One,  Closed,   Start,        Closed,   CLOSED,  NONE),
-    row(One,  Closed,   Close,        Closed,   OK,      NONE),
-    row(One,  Closed,   ParentCancel, Closed,   OK,      NONE),
+    row(One,  Created,  Start,        Running,  OK,       NONE),
+    row(One,  Created,  Close,        Closed,   OK,       CANCEL | RESOLVE),
+    row(One,  Created,  ParentCancel, Closed,   OK,       CANCEL | RESOLVE),
+    row(One,  Running,  Start,        Running,  RUNNING,  NONE),
+    row(One,  Running,  Complete,     Closed,   OK,       CANCEL | RESOLVE),
+    row(One,  Running,  Close,        Closing,  OK,       CANCEL | WAITS),
+    row(One,  Running,  ParentCancel, Closing,  OK,       CANCEL),
+    row(One,  Closing,  Start,        Closing,  CLOSED,   NONE),
+    row(One,  Closing,  Complete,     Closed,   OK,       RESOLVE),
+    row(One,  Closing,  Close,        Closing,  OK,       WAITS),
+    row(One,  Closing,  ParentCancel, Closing,  OK,       NONE),
+    row(One,  Closed,   Start,        Closed,   CLOSED,   NONE),
+    row(One,  Closed,   Close,        Closed,   OK,       NONE),
+    row(One,  Closed,   ParentCancel, Closed,   OK,       NONE),
     // ---- Many: restartable ----
-    row(Many, Created,  Start,        Running,  OK,      NONE),
-    row(Many, Created,  Stop,         Created,  OK,      NONE),
-    row(Many, Created,  Close,        Closed,   OK,      &[CANCEL, RESOLVE]),
-    row(Many, Created,  ParentCancel, Closed,   OK,      &[CANCEL, RESOLVE]),
-    row(Many, Running,  Start,        Running,  RUNNING, NONE),
-    row(Many, Running,  Complete,     Stopped,  OK,      &[CANCEL, RESOLVE]),
-    row(Many, Running,  Stop,         Stopping,  OK,      &[CANCEL, WAITS]),
-    row(Many, Running,  Close,        Closing, OK,      &[CANCEL, WAITS]),
-    row(Many, Running,  ParentCancel, Closing, OK,      &[CANCEL]),
-    row(Many, Stopping,  Start,        Stopping,  RUNNING, NONE),
-    row(Many, Stopping,  Complete,     Stopped,  OK,      &[RESOLVE]),
-    row(Many, Stopping,  Stop,         Stopping,  OK,      &[WAITS]),
-    row(Many, Stopping,  Close,        Closing, OK,      &[WAITS]),
-    row(Many, Stopping,  ParentCancel, Closing, OK,      NONE),
-    row(Many, Closing, Start,        Closing, CLOSED,  NONE),
-    row(Many, Closing, Complete,     Closed,   OK,      &[RESOLVE]),
-    row(Many, Closing, Stop,         Closing, OK,      &[WAITS]),
-    row(Many, Closing, Close,        Closing, OK,      &[WAITS]),
-    row(Many, Closing, ParentCancel, Closing, OK,      NONE),
-    row(Many, Stopped,  Start,        Running,  OK,      &[NEW_RUN]),
-    row(Many, Stopped,  Stop,         Stopped,  OK,      NONE),
-    row(Many, Stopped,  Close,        Closed,   OK,      NONE),
-    row(Many, Stopped,  ParentCancel, Closed,   OK,      NONE),
-    row(Many, Closed,   Start,        Closed,   CLOSED,  NONE),
-    row(Many, Closed,   Stop,         Closed,   CLOSED,  NONE),
-    row(Many, Closed,   Close,        Closed,   OK,      NONE),
-    row(Many, Closed,   ParentCancel, Closed,   OK,      NONE),
+    row(Many, Created,  Start,        Running,  OK,       NONE),
+    row(Many, Created,  Stop,         Created,  OK,       NONE),
+    row(Many, Created,  Close,        Closed,   OK,       CANCEL | RESOLVE),
+    row(Many, Created,  ParentCancel, Closed,   OK,       CANCEL | RESOLVE),
+    row(Many, Running,  Start,        Running,  RUNNING,  NONE),
+    row(Many, Running,  Complete,     Stopped,  OK,       CANCEL | RESOLVE),
+    row(Many, Running,  Stop,         Stopping, OK,       CANCEL | WAITS),
+    row(Many, Running,  Close,        Closing,  OK,       CANCEL | WAITS),
+    row(Many, Running,  ParentCancel, Closing,  OK,       CANCEL),
+    row(Many, Stopping, Start,        Stopping, RUNNING,  NONE),
+    row(Many, Stopping, Complete,     Stopped,  OK,       RESOLVE),
+    row(Many, Stopping, Stop,         Stopping, OK,       WAITS),
+    row(Many, Stopping, Close,        Closing,  OK,       WAITS),
+    row(Many, Stopping, ParentCancel, Closing,  OK,       NONE),
+    row(Many, Closing,  Start,        Closing,  CLOSED,   NONE),
+    row(Many, Closing,  Complete,     Closed,   OK,       RESOLVE),
+    row(Many, Closing,  Stop,         Closing,  OK,       WAITS),
+    row(Many, Closing,  Close,        Closing,  OK,       WAITS),
+    row(Many, Closing,  ParentCancel, Closing,  OK,       NONE),
+    row(Many, Stopped,  Start,        Running,  OK,       NEW_RUN),
+    row(Many, Stopped,  Stop,         Stopped,  OK,       NONE),
+    row(Many, Stopped,  Close,        Closed,   OK,       NONE),
+    row(Many, Stopped,  ParentCancel, Closed,   OK,       NONE),
+    row(Many, Closed,   Start,        Closed,   CLOSED,   NONE),
+    row(Many, Closed,   Stop,         Closed,   CLOSED,   NONE),
+    row(Many, Closed,   Close,        Closed,   OK,       NONE),
+    row(Many, Closed,   ParentCancel, Closed,   OK,       NONE),
 ];
 
 /// The reads, per phase in discriminant order, as in `spec/transitions.md`.
@@ -303,7 +286,7 @@ const fn build(rows: &[Row]) -> [[[Option<Cell>; EVENTS]; PHASES]; KINDS] {
 }
 
 /// The cell for `event` in `phase` for `kind`, `None` if it cannot happen
-/// (invariant #1).
+/// (invariant T1).
 #[inline]
 pub(crate) fn cell(kind: Kind, phase: Phase, event: Event) -> Option<Cell> {
     TABLE[kind as usize][phase as usize][event as usize]

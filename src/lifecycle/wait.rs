@@ -11,8 +11,8 @@ use event_listener::{EventListener, Listener};
 
 use crate::lifecycle::block::assert_may_block;
 use crate::lifecycle::engine::Inner;
+use crate::lifecycle::error::TimedOut;
 use crate::sync::Arc;
-use crate::TimedOut;
 
 /// A wait for the end of a run: what `done()`, `close()` and `stop()` return.
 ///
@@ -77,13 +77,12 @@ use crate::TimedOut;
 ///     many.stop().unwrap().await; // cancels the context, waits for the exit
 /// });
 /// ```
-#[must_use = "a Wait does nothing unless awaited or waited on; the call that made it has already taken effect"]
 pub struct Wait {
     /// `None`: resolved when made.
     inner: Option<Arc<Inner>>,
     /// The run whose end this waits for.
     run: u64,
-    /// The registration of a pending future (invariant #4 of the engine).
+    /// The registration of a pending future (invariant E4 of the engine).
     listener: Option<EventListener>,
 }
 
@@ -163,7 +162,13 @@ impl Wait {
     /// ```
     #[track_caller]
     pub fn wait(&self) {
-        assert_may_block("runcycle::Wait::wait");
+        self.wait_as("runcycle::Wait::wait");
+    }
+
+    /// [`wait`](Wait::wait), naming `call` if it panics.
+    #[track_caller]
+    pub(crate) fn wait_as(&self, call: &str) {
+        assert_may_block(call);
         let parked = self.wait_until(|listener| {
             listener.wait();
             true
@@ -209,7 +214,13 @@ impl Wait {
     /// ```
     #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<(), TimedOut> {
-        assert_may_block("runcycle::Wait::wait_timeout");
+        self.wait_timeout_as("runcycle::Wait::wait_timeout", timeout)
+    }
+
+    /// [`wait_timeout`](Wait::wait_timeout), naming `call` if it panics.
+    #[track_caller]
+    pub(crate) fn wait_timeout_as(&self, call: &str, timeout: Duration) -> Result<(), TimedOut> {
+        assert_may_block(call);
         match Instant::now().checked_add(timeout) {
             Some(deadline) => {
                 self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
@@ -255,7 +266,13 @@ impl Wait {
     /// ```
     #[track_caller]
     pub fn wait_deadline(&self, deadline: Instant) -> Result<(), TimedOut> {
-        assert_may_block("runcycle::Wait::wait_deadline");
+        self.wait_deadline_as("runcycle::Wait::wait_deadline", deadline)
+    }
+
+    /// [`wait_deadline`](Wait::wait_deadline), naming `call` if it panics.
+    #[track_caller]
+    pub(crate) fn wait_deadline_as(&self, call: &str, deadline: Instant) -> Result<(), TimedOut> {
+        assert_may_block(call);
         self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
     }
 
@@ -270,7 +287,7 @@ impl Wait {
             return Ok(());
         };
         // A plain load first: an ended run needs no listener. Then register,
-        // re-check and announce (engine invariant #4), and park.
+        // re-check and announce (invariant E4), and park.
         while !inner.run_ended(self.run) {
             let Some(listener) = inner.listen_for(self.run) else {
                 return Ok(());
@@ -305,7 +322,7 @@ impl Future for Wait {
                 return Poll::Ready(());
             }
             match &mut this.listener {
-                // Register, re-check and announce (engine invariant #4).
+                // Register, re-check and announce (invariant E4).
                 None => match inner.listen_for(this.run) {
                     Some(listener) => this.listener = Some(listener),
                     None => return Poll::Ready(()),
@@ -347,7 +364,8 @@ impl fmt::Debug for Wait {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::{Many, One};
+    use crate::lifecycle::many::Many;
+    use crate::lifecycle::one::One;
 
     /// The parker reports a timeout, but the run ended while it was parked
     /// (here: the parker itself ends it, before "the clock" runs out): the
@@ -376,7 +394,7 @@ mod tests {
     fn a_stop_that_completes_as_the_deadline_passes_is_reported_ended() {
         let many = Many::new();
         let mut guard = Some(many.start().unwrap());
-        let stop = many.stop().unwrap();
+        let stop = many.stop().unwrap().into_wait();
         let answer = stop.wait_until(|_listener| {
             drop(guard.take());
             false

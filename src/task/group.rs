@@ -16,10 +16,10 @@ use crate::lifecycle::context::{Context, Parent};
 use tokio_util::task::TaskTracker;
 
 use crate::lifecycle::block::assert_may_block;
+use crate::lifecycle::error::{ClosedError, TimedOut};
 use crate::sync::{Mutex, StdArc as Arc};
 use crate::task::panic::Panic;
 use crate::task::spawn::current_runtime;
-use crate::{Error, TimedOut};
 
 /// The boxed error type of [`Group::try_go`] tasks.
 ///
@@ -68,7 +68,7 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// assert_eq!(report.error().unwrap().to_string(), "upstream unreachable");
 /// assert!(group.go(|_| async {}).is_ok(), "wait does not close the group");
 /// group.close().await.unwrap_err();
-/// assert_eq!(group.go(|_| async {}).unwrap_err(), runcycle::Error::Closed);
+/// assert_eq!(group.go(|_| async {}).unwrap_err(), runcycle::ClosedError);
 /// # });
 /// ```
 #[derive(Clone)]
@@ -204,7 +204,7 @@ impl Group {
     ///
     /// # Errors
     ///
-    /// [`Error::Closed`] once [`close`](Group::close) has been called; the
+    /// [`ClosedError`] once [`close`](Group::close) has been called; the
     /// task is not started.
     ///
     /// # Panics
@@ -222,7 +222,7 @@ impl Group {
     /// group.wait().await.unwrap();
     /// # });
     /// ```
-    pub fn go<F, Fut>(&self, f: F) -> Result<(), Error>
+    pub fn go<F, Fut>(&self, f: F) -> Result<(), ClosedError>
     where
         F: FnOnce(Context) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -239,7 +239,7 @@ impl Group {
     ///
     /// # Errors
     ///
-    /// [`Error::Closed`] once the group is closed.
+    /// [`ClosedError`] once the group is closed.
     ///
     /// # Panics
     ///
@@ -257,7 +257,7 @@ impl Group {
     /// assert!(group.context().is_cancelled());
     /// # });
     /// ```
-    pub fn try_go<F, Fut, E>(&self, f: F) -> Result<(), Error>
+    pub fn try_go<F, Fut, E>(&self, f: F) -> Result<(), ClosedError>
     where
         F: FnOnce(Context) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
@@ -268,7 +268,7 @@ impl Group {
         })
     }
 
-    fn spawn<F, Fut>(&self, caller: &str, f: F) -> Result<(), Error>
+    fn spawn<F, Fut>(&self, caller: &str, f: F) -> Result<(), ClosedError>
     where
         F: FnOnce(Context) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
@@ -281,7 +281,7 @@ impl Group {
         let token = {
             let state = self.inner.state.lock();
             if state.closed {
-                return Err(Error::Closed);
+                return Err(ClosedError);
             }
             self.inner.tracker.token()
         };

@@ -11,11 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::lifecycle::context::{Context, Parent};
 
-use crate::lifecycle::engine::Handle;
+use crate::lifecycle::guard::Guard;
+use crate::lifecycle::handle::Handle;
 use crate::lifecycle::table::Kind;
+use crate::lifecycle::wait::Wait;
 use crate::sync::{Mutex, StdArc as Arc};
 use crate::task::panic::{Panic, TaskError};
-use crate::{Guard, Wait};
 
 /// The current tokio runtime, or a panic naming the cause.
 pub(crate) fn current_runtime(caller: &str) -> Runtime {
@@ -230,7 +231,7 @@ impl<T, E> G<T, E> {
     /// # });
     /// ```
     pub fn cancel(&self) {
-        self.handle.cancel();
+        self.handle.close();
     }
 
     /// Cancels the task's context at the call and returns a [`Wait`] for its
@@ -253,7 +254,7 @@ impl<T, E> G<T, E> {
     /// # });
     /// ```
     pub fn close(&self) -> Wait {
-        self.handle.close().1
+        self.handle.close().into_wait()
     }
 
     /// A [`Wait`] that resolves when the task has exited (Go's `Done`).

@@ -1,0 +1,111 @@
+//! The parent watch: turns the cancellation of an instance's parent token
+//! into a `ParentCancel` transition, eagerly, inside the parent's
+//! `cancel()` (invariant E6), and without recursion for nested instances
+//! (invariant E7, the per-thread work list).
+
+use core::cell::RefCell;
+use core::task::Waker;
+
+use crate::lifecycle::engine::Inner;
+use crate::lifecycle::table::Event;
+use crate::sync::{Arc, StdArc};
+
+/// Arms the parent watch of `inner`: from now on the parent's cancellation
+/// applies `ParentCancel`; if the parent is already cancelled, it is applied
+/// now. Does nothing without a parent.
+pub(crate) fn arm(inner: &Arc<Inner>) {
+    if inner.has_parent() {
+        let waker = Waker::from(StdArc::new(ParentWatch(Arc::clone(inner))));
+        inner.poll_watch(&waker);
+    }
+}
+
+/// Wakes when the parent token is cancelled and applies `ParentCancel`
+/// synchronously, on the thread that cancelled the parent: parent
+/// cancellation is observed eagerly (spec/README.md, "Parent cancellation").
+struct ParentWatch(Arc<Inner>);
+
+impl ParentWatch {
+    /// What a wake-up does: applies `ParentCancel` if the parent is
+    /// cancelled, else registers the watch again.
+    fn fire(self: StdArc<Self>) {
+        if self.0.parent_is_cancelled() {
+            self.0.transition(Event::ParentCancel);
+        } else {
+            // A wake-up that was not a cancellation: register again.
+            let inner = Arc::clone(&self.0);
+            inner.poll_watch(&Waker::from(self));
+        }
+    }
+}
+
+// `wake_by_ref` keeps its default (a clone, then `wake`): tokio's `Notify`
+// wakes by value.
+impl std::task::Wake for ParentWatch {
+    fn wake(self: StdArc<Self>) {
+        propagate(self);
+    }
+}
+
+// Not `const { .. }`: loom's `thread_local!` has no const form.
+#[allow(clippy::missing_const_for_thread_local)]
+mod propagation_list {
+    use super::{ParentWatch, RefCell, StdArc};
+
+    crate::sync::thread_local! {
+    /// The work list of the parent cancellation this thread is propagating
+    /// (invariant E7): `Some` while a watch fires on this thread; a watch
+    /// woken meanwhile (by the token its instance's transition cancels) is
+    /// pushed here instead of firing inside that transition.
+    pub(super) static PROPAGATION: RefCell<Option<Vec<StdArc<ParentWatch>>>> = RefCell::new(None);
+    }
+}
+use propagation_list::PROPAGATION;
+
+/// Fires `watch`, and every watch its firing wakes, one after the other on
+/// this thread's stack (invariant E7): a chain of N nested instances takes N
+/// iterations of one loop, not N nested frames. The outermost call returns
+/// only when the list is empty, so the thread that cancelled the root token
+/// still sees every descendant closed when its `cancel()` returns.
+fn propagate(watch: StdArc<ParentWatch>) {
+    let nested = PROPAGATION.try_with(|list| match list.borrow_mut().as_mut() {
+        Some(pending) => {
+            pending.push(StdArc::clone(&watch));
+            true
+        }
+        None => false,
+    });
+    let Ok(nested) = nested else {
+        // This thread's thread-locals are being destroyed (an instance
+        // dropped by another thread-local's destructor): no work list, so
+        // the watch fires in place, one frame per level as without the list.
+        watch.fire();
+        return;
+    };
+    if nested {
+        return;
+    }
+    PROPAGATION.with(|list| *list.borrow_mut() = Some(Vec::new()));
+    // Ends the propagation even if a firing panics (a tracing subscriber, or
+    // an engine bug): the watches still pending then fire from the guard, so
+    // no descendant is left open.
+    let _end = EndPropagation;
+    let mut next = Some(watch);
+    while let Some(watch) = next {
+        watch.fire();
+        next = PROPAGATION.with(|list| list.borrow_mut().as_mut().and_then(Vec::pop));
+    }
+}
+
+/// Clears this thread's work list when the outermost [`propagate`] returns
+/// or unwinds; on unwind, fires what was still pending.
+struct EndPropagation;
+
+impl Drop for EndPropagation {
+    fn drop(&mut self) {
+        let pending = PROPAGATION.with(|list| list.borrow_mut().take());
+        for watch in pending.into_iter().flatten() {
+            propagate(watch);
+        }
+    }
+}

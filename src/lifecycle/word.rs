@@ -1,0 +1,197 @@
+//! The state word: the one `AtomicU64` of an instance, and its decoding.
+//!
+//! Pure data, no atomics: [`engine`](super::engine) owns the atomic and
+//! loads and swaps [`Word`]s. The layout:
+//!
+//! ```text
+//!  63                             6   5   4   3     0
+//! +--------------------------------+---+---+-------+
+//! |          run number            | W | C | phase |
+//! +--------------------------------+---+---+-------+
+//! ```
+//!
+//! * `phase` ([`PHASE_BITS`]): the table's [`Phase`], encoded so that its
+//!   two low bits are the public [`State`]'s discriminant ([`phase_code`]):
+//!   `state()` is a load and a mask, with no table lookup.
+//! * `C` ([`CONTEXT_CREATED`]): the current run's context token exists (it is
+//!   created lazily, on the first `context()` call of the run, so runs that
+//!   never ask for it allocate nothing).
+//! * `W` ([`WAITERS`]): somebody may be waiting for the current run to end
+//!   (invariant E4). A run nobody waits for ends without touching the
+//!   listener list.
+//! * `run number`: 1 for the first run (also while `Created`), incremented
+//!   by every `Start` from `Stopped` (invariant T4). At one restart per
+//!   nanosecond it would take 9 years to exhaust 58 bits.
+//!
+//! `state()` and every wait check are one `Acquire` load of this word.
+
+use core::fmt;
+
+use crate::lifecycle::state::State;
+use crate::lifecycle::table::{self, Cell, Phase};
+
+/// Mask of the phase bits of the state word.
+pub(crate) const PHASE_BITS: u64 = 0b1111;
+/// Mask of the phase bits that hold the public state.
+pub(crate) const STATE_BITS: u64 = 0b11;
+/// Set while the current run's context token exists (invariant E1).
+pub(crate) const CONTEXT_CREATED: u64 = 1 << 4;
+/// Set while somebody may wait for the current run to end (invariant E4).
+pub(crate) const WAITERS: u64 = 1 << 5;
+/// Shift of the run number.
+pub(crate) const RUN_SHIFT: u32 = 6;
+/// The largest run number the word can hold: 2^58 - 1 (invariant E8).
+pub(crate) const MAX_RUN: u64 = u64::MAX >> RUN_SHIFT;
+/// The word of a new instance: phase `Created`, run 1, no context.
+/// (`Created` is phase code 0, checked by the unit test `phase_codes_decode`.)
+pub(crate) const INITIAL: u64 = 1 << RUN_SHIFT;
+
+/// How a phase is stored in the state word: the two low bits are the public
+/// [`State`] of the phase (its discriminant), the two above tell the three
+/// running phases apart. `state()` then needs no lookup; the unit test
+/// `phase_codes_decode` checks the encoding against the reads table.
+pub(crate) const fn phase_code(phase: Phase) -> u64 {
+    match phase {
+        Phase::Created => 0b0000,
+        Phase::Running => 0b0001,
+        Phase::Stopping => 0b0101,
+        Phase::Closing => 0b1001,
+        Phase::Stopped => 0b0010,
+        Phase::Closed => 0b0011,
+    }
+}
+
+/// The public state whose discriminant is `bits` (0..=3).
+#[inline]
+fn state_of_bits(bits: u64) -> State {
+    match bits {
+        0 => State::Created,
+        1 => State::Running,
+        2 => State::Stopped,
+        _ => State::Closed,
+    }
+}
+
+/// A decoded copy of the state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Word(pub(crate) u64);
+
+impl Word {
+    pub(crate) fn phase(self) -> Phase {
+        match self.0 & PHASE_BITS {
+            0b0000 => Phase::Created,
+            0b0001 => Phase::Running,
+            0b0101 => Phase::Stopping,
+            0b1001 => Phase::Closing,
+            0b0010 => Phase::Stopped,
+            0b0011 => Phase::Closed,
+            bits => unreachable!("runcycle: corrupt state word (phase bits {bits:#06b})"),
+        }
+    }
+
+    /// The public state: the two low bits of the phase ([`phase_code`]).
+    #[inline]
+    pub(crate) fn state(self) -> State {
+        state_of_bits(self.0 & STATE_BITS)
+    }
+
+    pub(crate) fn run(self) -> u64 {
+        self.0 >> RUN_SHIFT
+    }
+
+    pub(crate) fn has_context(self) -> bool {
+        self.0 & CONTEXT_CREATED != 0
+    }
+
+    pub(crate) fn with_context(self) -> Word {
+        Word(self.0 | CONTEXT_CREATED)
+    }
+
+    pub(crate) fn has_waiters(self) -> bool {
+        self.0 & WAITERS != 0
+    }
+
+    /// Whether run `run` has ended (or the instance closed before it began).
+    pub(crate) fn run_ended(self, run: u64) -> bool {
+        table::reads(self.phase()).done_resolved || self.run() > run
+    }
+
+    /// The word after `cell` is applied to `self`: the phase code or-ed into
+    /// phase bits that are clear on the left. (`|` -> `^` on these disjoint
+    /// bits is an equivalent mutant, excluded in `.cargo/mutants.toml`.)
+    #[track_caller]
+    pub(crate) fn after(self, cell: Cell) -> Word {
+        if cell.new_run {
+            // A new run: next run number, no context yet (invariant E1), no
+            // waiters (invariant E4). The run number is checked, never
+            // wrapped (invariant E8): a wrapped number would make a wait for
+            // an ended run read "not done".
+            let run = self.run();
+            assert!(
+                run < MAX_RUN,
+                "runcycle: `Many::start` cannot begin run {} (at most {MAX_RUN} runs per instance; \
+                 make a new `Many` to go on)",
+                u128::from(run) + 1,
+            );
+            Word(((run + 1) << RUN_SHIFT) | phase_code(cell.next))
+        } else {
+            Word((self.0 & !PHASE_BITS) | phase_code(cell.next))
+        }
+    }
+}
+
+impl fmt::Debug for Word {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Word")
+            .field("phase", &self.phase())
+            .field("run", &self.run())
+            .field("context_created", &self.has_context())
+            .field("waiters", &self.has_waiters())
+            .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_debug_as_decoded_fields() {
+        let word = Word(INITIAL).with_context();
+        assert_eq!(
+            format!("{word:?}"),
+            "Word { phase: Created, run: 1, context_created: true, waiters: false }"
+        );
+    }
+
+    #[test]
+    fn with_context_sets_the_bit() {
+        for word in [Word(INITIAL), Word(INITIAL).with_context()] {
+            let set = word.with_context();
+            assert!(set.has_context());
+            assert_eq!(set.phase(), word.phase());
+            assert_eq!(set.run(), word.run());
+        }
+    }
+
+    #[test]
+    fn phase_codes_decode() {
+        let mut seen = Vec::new();
+        for phase in Phase::ALL {
+            let code = phase_code(phase);
+            assert_eq!(code & !PHASE_BITS, 0, "{phase:?} fits the phase bits");
+            assert!(!seen.contains(&code), "{phase:?}: codes are distinct");
+            seen.push(code);
+            // Decoding, with every other bit of the word set or clear.
+            for rest in [0, !PHASE_BITS] {
+                let word = Word(rest | code);
+                assert_eq!(word.phase(), phase);
+                assert_eq!(word.state(), table::reads(phase).state, "{phase:?}");
+            }
+        }
+        assert_eq!(phase_code(Phase::Created), 0, "INITIAL relies on it");
+        assert_eq!(Word(INITIAL).phase(), Phase::Created);
+        assert_eq!(Word(INITIAL).run(), 1);
+        assert!(!Word(INITIAL).has_context() && !Word(INITIAL).has_waiters());
+    }
+}
