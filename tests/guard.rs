@@ -39,10 +39,10 @@ fn a_guard_dropped_by_a_panicking_thread_signals_completion() {
 }
 
 #[test]
-fn stop_and_drop_are_the_same_single_signal() {
+fn complete_and_drop_are_the_same_single_signal() {
     let many = Many::new();
     let first = many.start().unwrap();
-    first.stop();
+    first.complete();
     assert_eq!(many.state(), State::Stopped);
     let second = many.start().unwrap();
     // Nothing left of the first run can end the second.
@@ -59,7 +59,7 @@ fn the_guard_context_is_the_run_context() {
     let from_guard = guard.context();
     let from_instance = many.context();
     assert!(!from_guard.is_cancelled());
-    let _ = many.halt();
+    many.stop().unwrap();
     assert!(from_guard.is_cancelled() && from_instance.is_cancelled());
     let debug = format!("{guard:?}");
     assert!(
@@ -72,6 +72,6 @@ fn the_guard_context_is_the_run_context() {
 fn a_guard_can_complete_on_another_thread() {
     let one = One::new();
     let guard = one.start().unwrap();
-    thread::spawn(move || guard.stop()).join().unwrap();
+    thread::spawn(move || guard.complete()).join().unwrap();
     assert_eq!(one.state(), State::Closed);
 }

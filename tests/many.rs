@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use runcycle::{Error, Many, State};
+use runcycle::{ClosedError, Many, StartError, State};
 use tokio_util::sync::CancellationToken;
 
 const BOUND: Duration = Duration::from_secs(20);
@@ -42,23 +42,23 @@ fn each_run_has_a_fresh_context_and_done() {
 fn stop_on_created_and_stopped_changes_nothing() {
     let many = Many::new();
     assert_eq!(
-        many.stop2().map(|(s, w)| (s, w.is_done())),
+        many.stop().map(|t| (t.previous(), t.is_done())),
         Ok((State::Created, true))
     );
     assert_eq!(many.state(), State::Created);
     assert!(!many.context().is_cancelled());
     drop(many.start().unwrap());
-    assert_eq!(many.halt(), Ok(State::Stopped));
+    assert_eq!(many.stop().map(|t| t.previous()), Ok(State::Stopped));
     assert_eq!(many.state(), State::Stopped);
 }
 
 #[test]
 fn stop_on_closed_is_refused() {
     let many = Many::new();
-    let _ = many.cancel();
-    assert_eq!(many.stop().unwrap_err(), Error::Closed);
-    assert_eq!(many.stop2().unwrap_err(), Error::Closed);
-    assert_eq!(many.halt(), Err(Error::Closed));
+    many.close();
+    let err: ClosedError = many.stop().unwrap_err();
+    assert_eq!(err.to_string(), "closed");
+    assert_eq!(StartError::from(err), StartError::Closed);
 }
 
 #[test]
@@ -66,25 +66,25 @@ fn a_close_after_a_stop_before_the_exit_wins() {
     let many = Many::new();
     let guard = many.start().unwrap();
     let stop = many.stop().unwrap();
-    let (prev, close) = many.close2();
-    assert_eq!(prev, State::Running);
+    let close = many.close();
+    assert_eq!(close.previous(), State::Running);
     drop(guard);
     assert!(stop.is_done() && close.is_done());
     assert_eq!(many.state(), State::Closed);
-    assert_eq!(many.start().unwrap_err(), Error::Closed);
+    assert_eq!(many.start().unwrap_err(), StartError::Closed);
 }
 
 #[test]
 fn a_stop_while_a_close_is_pending_waits_and_the_close_wins() {
     let many = Many::new();
     let guard = many.start().unwrap();
-    let _ = many.cancel();
-    let (prev, stop) = many.stop2().unwrap();
-    assert_eq!(prev, State::Running);
+    many.close();
+    let stop = many.stop().unwrap();
+    assert_eq!(stop.previous(), State::Running);
     assert!(!stop.is_done());
     assert_eq!(
         many.start().unwrap_err(),
-        Error::Closed,
+        StartError::Closed,
         "a pending close refuses starts"
     );
     drop(guard);
@@ -123,7 +123,7 @@ fn parent_cancellation_while_stopped_closes() {
     drop(many.start().unwrap());
     parent.cancel();
     assert_eq!(many.state(), State::Closed);
-    assert_eq!(many.start().unwrap_err(), Error::Closed);
+    assert_eq!(many.start().unwrap_err(), StartError::Closed);
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn parent_cancellation_while_running_ends_closed_not_stopped() {
     let parent = CancellationToken::new();
     let many = Many::with_parent(&parent);
     let guard = many.start().unwrap();
-    let _ = many.halt(); // a stop first ...
+    many.stop().ok(); // a stop first ...
     parent.cancel(); // ... then the parent: the close wins
     drop(guard);
     assert_eq!(many.state(), State::Closed);
@@ -186,7 +186,7 @@ fn at_most_one_run_at_a_time_under_racing_starts_and_stops() {
                             drop(guard);
                         }
                     } else {
-                        let _ = many.halt();
+                        many.stop().ok();
                     }
                 }
             })
@@ -234,7 +234,7 @@ fn ten_thousand_restarts_keep_the_instance_small() {
 fn debug_shows_the_decoded_state() {
     let many = Many::default();
     let _guard = many.start().unwrap();
-    let _ = many.halt();
+    many.stop().ok();
     let debug = format!("{many:?}");
     assert!(
         debug.contains("Stopping") && debug.contains("Running"),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use runcycle::{Error, One, State};
+use runcycle::{ClosedError, One, StartError, State};
 use tokio_util::sync::CancellationToken;
 
 #[test]
@@ -17,11 +17,11 @@ fn runs_once_then_refuses() {
     let ctx = one.context();
     let guard = one.start().unwrap();
     assert_eq!(one.state(), State::Running);
-    assert_eq!(one.start().unwrap_err(), Error::Running);
+    assert_eq!(one.start().unwrap_err(), StartError::Running);
     drop(guard);
     assert_eq!(one.state(), State::Closed);
     assert!(ctx.is_cancelled(), "completion cancels the context");
-    assert_eq!(one.start().unwrap_err(), Error::Closed);
+    assert_eq!(one.start().unwrap_err(), StartError::Closed);
 }
 
 #[test]
@@ -30,7 +30,7 @@ fn the_context_before_the_start_is_the_runs_context() {
     let before = one.context();
     let guard = one.start().unwrap();
     assert!(!before.is_cancelled());
-    let _ = one.cancel();
+    one.close();
     assert!(before.is_cancelled() && guard.context().is_cancelled());
 }
 
@@ -38,12 +38,12 @@ fn the_context_before_the_start_is_the_runs_context() {
 fn a_close_before_the_start_prevents_the_run() {
     let one = One::new();
     let done = one.done();
-    let (prev, wait) = one.close2();
-    assert_eq!(prev, State::Created);
+    let wait = one.close();
+    assert_eq!(wait.previous(), State::Created);
     assert!(wait.is_done() && done.is_done());
     assert!(one.context().is_cancelled());
-    assert_eq!(one.start().unwrap_err(), Error::Closed);
-    assert_eq!(one.close2().0, State::Closed, "close is idempotent");
+    assert_eq!(one.start().unwrap_err(), StartError::Closed);
+    assert_eq!(one.close().previous(), State::Closed, "close is idempotent");
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn an_already_cancelled_parent_gives_a_closed_instance() {
     assert_eq!(one.state(), State::Closed);
     assert!(one.done().is_done());
     assert!(one.context().is_cancelled());
-    assert_eq!(one.start().unwrap_err(), Error::Closed);
+    assert_eq!(one.start().unwrap_err(), StartError::Closed);
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn a_grandparent_cancellation_reaches_the_instance() {
     let guard = one.start().unwrap();
     root.cancel();
     assert!(guard.context().is_cancelled());
-    assert_eq!(one.start().unwrap_err(), Error::Closed);
+    assert_eq!(one.start().unwrap_err(), StartError::Closed);
     drop(guard);
     assert_eq!(one.state(), State::Closed);
 }
@@ -161,10 +161,15 @@ fn debug_shows_the_decoded_state() {
 
 #[test]
 fn errors_and_states_display_like_go() {
-    assert_eq!(Error::Running.to_string(), "already running");
-    assert_eq!(Error::Closed.to_string(), "closed");
-    let err: Box<dyn std::error::Error> = Box::new(Error::Closed);
+    assert_eq!(StartError::Running.to_string(), "already running");
+    assert_eq!(StartError::Closed.to_string(), "closed");
+    let err: Box<dyn std::error::Error> = Box::new(StartError::Closed);
     assert_eq!(err.to_string(), "closed");
+    let many = runcycle::Many::new();
+    many.close();
+    let closed: ClosedError = many.stop().unwrap_err();
+    let closed: Box<dyn std::error::Error> = Box::new(closed);
+    assert_eq!(closed.to_string(), "closed");
     let names: Vec<String> = [
         State::Created,
         State::Running,
@@ -175,6 +180,9 @@ fn errors_and_states_display_like_go() {
     .map(ToString::to_string)
     .collect();
     assert_eq!(names, ["created", "running", "stopped", "closed"]);
-    let timed_out: Box<dyn std::error::Error> = Box::new(runcycle::TimedOut);
+    let many = runcycle::Many::new();
+    let _guard = many.start().unwrap();
+    let timed_out = many.close().wait_timeout(std::time::Duration::ZERO).unwrap_err();
+    let timed_out: Box<dyn std::error::Error> = Box::new(timed_out);
     assert_eq!(timed_out.to_string(), "timed out waiting for the instance");
 }

@@ -61,10 +61,10 @@ fn every_transition_emits_one_event_and_no_ops_emit_none() {
         let many = runcycle::Many::new();
         let guard = many.start().unwrap(); // Created -> Running
         let _ = many.start(); // refused: no transition
-        let _ = many.halt(); // Running -> Stopping
+        let _ = many.stop(); // Running -> Stopping
         drop(guard); // Stopping -> Stopped
-        let _ = many.halt(); // no-op on Stopped
-        let _ = many.cancel(); // Stopped -> Closed
+        let _ = many.stop(); // no-op on Stopped
+        many.close(); // Stopped -> Closed
     });
     let events = log.lock().unwrap().clone();
     let transitions: Vec<String> = events
@@ -120,7 +120,7 @@ fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
             .push((before, state, refused, fresh, after));
     }));
     tracing::subscriber::with_default(hook, || {
-        let _ = many.halt(); // Running -> Stopping: cancels the context
+        let _ = many.stop(); // Running -> Stopping: cancels the context
                              // S4: the call has returned, the token is cancelled.
         assert!(earlier.is_cancelled());
     });
@@ -130,7 +130,7 @@ fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
         [(
             false,                          // S2: the earlier token lags...
             runcycle::State::Running,       // ...the published Stopping
-            Some(runcycle::Error::Running), // (a start is refused: stop requested)
+            Some(runcycle::StartError::Running), // (a start is refused: stop requested)
             true,                           // S3: context() is cancelled
             true,                           // and it cancelled the shared token
         )],
@@ -188,7 +188,7 @@ fn a_call_inside_another_calls_window_returns_with_the_token_cancelled() {
             }
             match second {
                 "halt" => {
-                    let _ = m.halt();
+                    let _ = m.stop();
                 }
                 "close" => drop(m.close()),
                 _ => drop(g.lock().unwrap().take()),
@@ -196,7 +196,7 @@ fn a_call_inside_another_calls_window_returns_with_the_token_cancelled() {
             log.lock().unwrap().push(ctx.is_cancelled());
         }));
         tracing::subscriber::with_default(hook, || {
-            let _ = many.halt();
+            let _ = many.stop();
         });
         assert_eq!(*seen.lock().unwrap(), [true], "{second}");
         drop(guard.lock().unwrap().take());

@@ -32,7 +32,7 @@ use tokio_util::sync::{
 /// let guard = many.start().unwrap();
 /// let ctx = guard.context();
 /// assert!(!ctx.is_cancelled());
-/// let _ = many.halt(); // a stop request cancels the run's context
+/// many.stop().unwrap(); // a stop request cancels the run's context
 /// assert!(ctx.is_cancelled());
 /// ```
 ///
@@ -61,7 +61,7 @@ impl Context {
     /// let one = runcycle::One::new();
     /// let ctx = one.context();
     /// assert!(!ctx.is_cancelled());
-    /// let _ = one.cancel();
+    /// one.close();
     /// assert!(ctx.is_cancelled());
     /// ```
     #[must_use]
@@ -79,7 +79,7 @@ impl Context {
     /// futures::executor::block_on(async {
     ///     let one = runcycle::One::new();
     ///     let ctx = one.context();
-    ///     let _ = one.cancel();
+    ///     one.close();
     ///     ctx.cancelled().await;
     /// });
     /// ```
@@ -96,7 +96,7 @@ impl Context {
     /// # if runcycle::__LOOM { return; }
     /// let one = runcycle::One::new();
     /// let stopped = one.context().cancelled_owned();
-    /// let _ = one.cancel();
+    /// one.close();
     /// futures::executor::block_on(stopped);
     /// ```
     pub fn cancelled_owned(self) -> WaitForCancellationFutureOwned {
@@ -115,7 +115,7 @@ impl Context {
     /// let child = ctx.child_token();
     /// child.cancel();
     /// assert!(!ctx.is_cancelled(), "the run is not affected");
-    /// let _ = one.cancel();
+    /// one.close();
     /// assert!(ctx.child_token().is_cancelled());
     /// ```
     #[must_use]
@@ -135,7 +135,7 @@ impl Context {
     ///     let one = runcycle::One::new();
     ///     let ctx = one.context();
     ///     assert_eq!(ctx.run_until_cancelled(async { 7 }).await, Some(7));
-    ///     let _ = one.cancel();
+    ///     one.close();
     ///     let never = std::future::pending::<()>();
     ///     assert_eq!(ctx.run_until_cancelled(never).await, None);
     /// });

@@ -39,6 +39,17 @@ use crate::sync::Arc;
 /// assert!(ctx.is_cancelled());
 /// assert_eq!(many.state(), State::Stopped);
 /// ```
+///
+/// # Must use
+///
+/// A guard dropped at once ends its run at once, so an unused guard is a
+/// warning (here made an error):
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// let many = runcycle::Many::new();
+/// many.start().unwrap(); // error: unused `Guard` that must be used
+/// ```
 #[must_use = "dropping the guard ends the run at once"]
 pub struct Guard {
     inner: Arc<Inner>,
@@ -81,7 +92,7 @@ impl Guard {
     /// let many = Many::new();
     /// let guard = many.start().unwrap();
     /// let ctx = guard.context();
-    /// let _ = many.halt();
+    /// many.stop().unwrap();
     /// assert!(ctx.is_cancelled());
     /// ```
     #[must_use]

@@ -100,7 +100,7 @@ impl One {
     ///
     /// # Errors
     ///
-    /// [`Error::Running`] while the run is in progress, [`Error::Closed`]
+    /// [`StartError::Running`] while the run is in progress, [`StartError::Closed`]
     /// after it or after a close (or a close request, or the parent's
     /// cancellation).
     ///

@@ -18,7 +18,7 @@ use core::fmt;
 /// assert_eq!(many.state(), State::Created);
 /// let guard = many.start().unwrap();
 /// assert_eq!(many.state(), State::Running);
-/// guard.stop();
+/// guard.complete();
 /// assert_eq!(many.state(), State::Stopped);
 /// assert_eq!(State::Stopped.to_string(), "stopped");
 /// ```

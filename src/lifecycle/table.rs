@@ -21,10 +21,9 @@
 //!
 //! # Events
 //!
-//! `Start` (`start`), `Complete` (the run's [`Guard`](crate::Guard) is stopped
-//! or dropped), `Stop` (`stop`, `stop2`, `halt`), `Close` (`close`, `close2`,
-//! `cancel`, and dropping the last handle) and `ParentCancel` (the parent
-//! token was cancelled).
+//! `Start` (`start`), `Complete` (the run's [`Guard`](crate::Guard) is
+//! completed or dropped), `Stop` (`stop`), `Close` (`close`, and dropping
+//! the last handle) and `ParentCancel` (the parent token was cancelled).
 //!
 //! # Invariants
 //!
@@ -100,9 +99,9 @@ pub(crate) enum Event {
     Start = 0,
     /// The run's guard was stopped or dropped.
     Complete = 1,
-    /// `stop()`, `stop2()`, `halt()`.
+    /// `stop()`.
     Stop = 2,
-    /// `close()`, `close2()`, `cancel()`, last handle dropped.
+    /// `close()`, last handle dropped.
     Close = 3,
     /// The parent token was cancelled.
     ParentCancel = 4,
@@ -117,9 +116,9 @@ pub(crate) const EVENTS: usize = 5;
 pub(crate) enum Outcome {
     /// Success.
     Ok,
-    /// `Err(Error::Running)`.
+    /// `Err(StartError::Running)`.
     ErrRunning,
-    /// `Err(Error::Closed)`.
+    /// `Err(StartError::Closed)` (`Err(ClosedError)` for a stop).
     ErrClosed,
 }
 

@@ -33,8 +33,9 @@ use crate::sync::Arc;
 /// A wait for one's own run never returns: the run ends when its
 /// [`Guard`](crate::Guard) goes, so the code holding the guard (the run
 /// itself) must not wait for it, e.g. with `many.stop()?.wait()` or
-/// `close().await`; neither may a `G`'s task wait on its own `G`. Cancel
-/// without waiting (`cancel()`), or drop the guard first. A timed wait there
+/// `close().await`; neither may a task wait on its own `Task`. Stop or
+/// close without waiting (drop the returned `Transition`), or drop the guard
+/// first. A timed wait there
 /// returns `Err(TimedOut)`. And a blocking wait must not run on a thread
 /// that drives a tokio runtime: with the `tokio` feature it panics there
 /// (see [`wait`](Wait::wait)).
@@ -56,7 +57,7 @@ use crate::sync::Arc;
 /// let done = many.done();
 /// assert!(!done.is_done());
 /// let waiter = std::thread::spawn(move || done.wait());
-/// guard.stop();
+/// guard.complete();
 /// waiter.join().unwrap();
 /// ```
 ///
@@ -114,7 +115,7 @@ impl Wait {
     /// let one = One::new();
     /// let done = one.done();
     /// assert!(!done.is_done());
-    /// let _ = one.cancel();
+    /// one.close();
     /// assert!(done.is_done());
     /// ```
     #[must_use]
@@ -135,8 +136,8 @@ impl Wait {
     /// A wait for one's own run never returns: `many.stop()?.wait()`,
     /// `close().wait()` or `done().wait()` called by the code that holds the
     /// run's [`Guard`](crate::Guard) (the run ends only when that guard
-    /// drops). Cancel from inside a run with `cancel()`, or drop the guard
-    /// first; wait from outside it.
+    /// drops). Inside a run, stop or close without waiting (drop the
+    /// `Transition`), or drop the guard first; wait from outside it.
     ///
     /// # Panics
     ///
@@ -261,7 +262,7 @@ impl Wait {
     ///
     /// let many = Many::new();
     /// let deadline = Instant::now() + Duration::from_secs(10);
-    /// let _ = many.cancel();
+    /// many.close();
     /// assert_eq!(many.done().wait_deadline(deadline), Ok(()));
     /// ```
     #[track_caller]
