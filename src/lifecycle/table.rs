@@ -168,16 +168,17 @@ use Phase::{Closed, Closing, Created, Running, Stopped, Stopping};
 
 /// The yes/no columns of the table as bit flags; a row or-s the ones that
 /// hold. (`|` -> `^` on these disjoint bits is an equivalent mutant,
-/// excluded in `.cargo/mutants.toml`.)
+/// excluded in `.cargo/mutants.toml`; `|` -> `&` is caught by the spec
+/// check.)
 type Flags = u8;
 /// See [`Cell::cancels_context`].
-const CANCEL: Flags = 1 << 0;
+const CANCEL: Flags = 0b0001;
 /// See [`Cell::resolves_done`].
-const RESOLVE: Flags = 1 << 1;
+const RESOLVE: Flags = 0b0010;
 /// See [`Cell::new_run`].
-const NEW_RUN: Flags = 1 << 2;
+const NEW_RUN: Flags = 0b0100;
 /// See [`Cell::waits`].
-const WAITS: Flags = 1 << 3;
+const WAITS: Flags = 0b1000;
 /// No flag holds.
 const NONE: Flags = 0;
 
