@@ -85,6 +85,12 @@
 )]
 #![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]
+// docs.rs builds with `--cfg docsrs` (Cargo.toml, [package.metadata.docs.rs])
+// on nightly: `doc_cfg` shows each feature-gated item's feature ("Available
+// on crate feature tokio only"). Since Rust 1.92 `doc_auto_cfg` is merged
+// into `doc_cfg` (rust-lang/rust#138907; naming `doc_auto_cfg` is now error
+// E0557), and `doc_cfg` alone derives the badges from the `#[cfg]`s.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod lifecycle;
 mod sync;
@@ -112,6 +118,24 @@ pub use tokio_util::sync::CancellationToken;
 /// a hidden `if runcycle::__LOOM { return; }`: under loom every atomic must live
 /// inside a `loom::model`, which a doc example is not, so they skip there
 /// (the loom suite in `loom-tests/` covers that build).
+//
+// Why it exists, and why it cannot go (issue #12 asked): the loom command,
+// `RUSTFLAGS="--cfg loom" cargo test`, also runs the doctests. Cargo passes
+// RUSTFLAGS to rustc only; rustdoc gets RUSTDOCFLAGS. So each doctest is
+// compiled *without* `cfg(loom)` (a `cfg!(loom)` written in the example is
+// false) but linked against this library built *with* it, whose atomics
+// (src/sync.rs) are loom's and panic outside `loom::model` ("cannot access
+// Loom execution state from outside a Loom model"). The example cannot see
+// the library's cfg by itself; this constant, evaluated when the library is
+// compiled, carries it over. Checked on cargo 1.95 with a two-function crate
+// (`pub const LOOM: bool = cfg!(loom)` and a fn touching a loom atomic):
+// under `RUSTFLAGS="--cfg loom" cargo test --doc`, `cargo -v` shows the
+// rustdoc command line without `--cfg loom`, a doctest asserting
+// `!cfg!(loom) && LOOM` passes, and one calling the fn panics with that
+// message. The other ways out are worse: `RUSTDOCFLAGS="--cfg loom"` as
+// well would still need a skip in every example, and a loom command with
+// `--tests` (no doctests) is one more thing a contributor must remember:
+// the plain `cargo test` form would then fail on every doctest.
 #[doc(hidden)]
 pub const __LOOM: bool = cfg!(loom);
 
