@@ -71,7 +71,7 @@
 //! `close()` return):
 //!
 //! ```
-//! # if runcycle::__LOOM { return; }
+//! # if runcycle::__LOOM { return Ok(()); }
 //! use std::time::Duration;
 //! use runcycle::{One, State};
 //!
