@@ -1,81 +1,263 @@
 //! Lifecycle primitives for concurrent code: run an instance at most once
-//! ([`One`]) or one at a time with restarts ([`Many`]), with a cancellation
-//! context per run and waits that work from async code and from threads.
+//! ([`One`]) or one run at a time with restarts ([`Many`]), each run with its
+//! own cancellation context, tokio tasks and groups that never lose an error
+//! or a panic, and waits that work from async code and from threads.
 //!
-//! A Rust port, and an improvement, of the Go package `shot` v0.4.3.
+//! A Rust port, and an improvement, of the Go package `shot` v0.4.3 (a table
+//! from Go to Rust is [below](#go-to-rust)).
+//!
+//! # Quick start (async)
+//!
+//! A worker run by a [`Many`] as a tokio task, stopped, restarted and closed:
 //!
 //! ```
 //! # if runcycle::__LOOM { return; }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use runcycle::{Many, State};
 //!
-//! let many = Many::new();
-//! let guard = many.start().unwrap(); // Err(Running) / Err(Closed) otherwise
-//! let ctx = guard.context();         // the run's Context (read-only)
-//! let worker = std::thread::spawn(move || {
-//!     while !ctx.is_cancelled() { std::thread::yield_now(); }
-//!     drop(guard); // completion is signalled when the guard goes
-//! });
-//! many.stop().unwrap().wait(); // cancel the run, wait for its exit (from outside the run: see below)
-//! worker.join().unwrap();
-//! assert_eq!(many.state(), State::Stopped);
+//! let worker = Many::new();
+//! for _ in 0..2 {
+//!     let guard = worker.start()?;     // Err(StartError::Running) while a run is in progress
+//!     let ctx = guard.context();       // this run's cancellation context (read-only)
+//!     tokio::spawn(async move {
+//!         let _guard = guard;          // the run ends when its guard drops, panics included
+//!         ctx.cancelled().await;       // ... work until asked to stop
+//!     });
+//!     worker.stop()?.await;            // cancel the run, wait until it has exited
+//!     assert_eq!(worker.state(), State::Stopped);
+//! }
+//! worker.close();                      // for good: no run starts again (nothing to wait for)
+//! assert_eq!(worker.state(), State::Closed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
 //! ```
 //!
+//! A shutdown with a deadline: tasks in a `Group` and a single `Task`, tied to
+//! one root token, each wait bounded with `tokio::time::timeout` (a timeout
+//! gives up the wait; it does not abort the tasks):
+//!
+//! ```
+//! # if runcycle::__LOOM { return; }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::time::Duration;
+//! use runcycle::{CancellationToken, Group, TaskBuilder};
+//!
+//! let shutdown = CancellationToken::new(); // cancel it on Ctrl-C, say
+//! let group = Group::with_parent(&shutdown);
+//! for _ in 0..3 {
+//!     group.spawn(|ctx| async move {
+//!         ctx.cancelled().await;           // serve until the shutdown
+//!     })?;                                 // Err(ClosedError) once the group is closed
+//! }
+//! let flusher = TaskBuilder::new().parent(&shutdown).spawn(|ctx| async move {
+//!     ctx.cancelled().await;
+//!     Ok::<_, std::io::Error>("flushed")   // a task's value or error comes back to its owner
+//! });
+//!
+//! shutdown.cancel();
+//! let limit = Duration::from_secs(5);
+//! tokio::time::timeout(limit, group.close()).await??; // errors and panics of the tasks: GroupError
+//! let flushed = tokio::time::timeout(limit, flusher).await??; // a Task is a future of its outcome
+//! assert_eq!(flushed, "flushed");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # From threads
+//!
+//! [`One`] and [`Many`] need no runtime: the same calls work from plain
+//! threads, with blocking waits ([`Wait::wait`], `wait_timeout`,
+//! `wait_deadline`, and the same on the `Transition` that `stop()` and
+//! `close()` return):
+//!
+//! ```
+//! # if runcycle::__LOOM { return Ok(()); }
+//! use std::time::Duration;
+//! use runcycle::{One, State};
+//!
+//! let one = One::new();                   // runs at most once
+//! let guard = one.start()?;
+//! let ctx = guard.context();
+//! let worker = std::thread::spawn(move || {
+//!     while !ctx.is_cancelled() {
+//!         std::thread::yield_now();       // ... work
+//!     }
+//!     guard.complete();                   // this run is finished (dropping the guard is the same)
+//! });
+//! one.close().wait_timeout(Duration::from_secs(5))?; // cancel, wait for the exit, at most 5 s
+//! worker.join().unwrap();
+//! assert_eq!(one.state(), State::Closed);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A complete program, a small service (a TCP echo server in a `Group`, a
+//! client worker restarted under a [`Many`], a background `Task`, then a
+//! bounded shutdown), is
+//! [`examples/service.rs`](https://docs.rs/crate/runcycle/latest/source/examples/service.rs):
+//! `cargo run --example service` in a clone of the repository.
+//!
+//! # Two rules
+//!
+//! **Dropping the last handle closes the instance.** A [`One`] or [`Many`] is
+//! a cheap handle (clones share the instance); when the last one is dropped,
+//! the instance closes: the current run's context is cancelled and no run can
+//! start again (a [`Guard`] or a [`Wait`] does not keep it open). This is
+//! unlike Go, where a `shot.Many` never closes by itself. So keep a handle
+//! for as long as the instance should live (in the struct that owns the
+//! service, say): `let guard = Many::new().start()?;` drops the `Many` at the
+//! end of the statement, so the run it just started has its context
+//! cancelled at once (the instance is closing).
+//! A `Task` or a `Group` dropped does not cancel its tasks: they are
+//! detached, as with tokio's `JoinHandle`.
+//!
 //! **Never wait for your own run.** A run ends only when its [`Guard`]
-//! drops, so `stop()?.wait()`, `close().wait()`, `done().wait()` or their
-//! `.await` forms, called by the code that holds the guard, never return;
-//! the same holds for a `Group` task waiting on its own group and a `G`'s
-//! task on its own `G`. Inside a run, cancel without waiting (`cancel()`)
-//! or drop the guard. With the `tokio` feature, the blocking waits
-//! ([`Wait::wait`], `wait_timeout`, `wait_deadline`, `GroupWait::wait`)
-//! panic on a thread that drives a tokio runtime, as tokio's own blocking
-//! calls do: `.await` them there, or call them from `spawn_blocking`.
+//! drops, so `stop()?.await`, `close().await`, `done().await` or their
+//! blocking forms (`.wait()`), called by the code that holds the guard, never
+//! return; the same holds for a `Group` task waiting on its own group and a
+//! task on its own `Task`. Inside a run, stop or close without waiting (the
+//! call changes the state at once; drop the `Transition` it returns) or drop
+//! the guard. With the `tokio` feature, the blocking waits ([`Wait::wait`],
+//! `wait_timeout`, `wait_deadline`, their `Transition` twins,
+//! `GroupWait::wait`) panic on a thread that drives a tokio runtime, as
+//! tokio's own blocking calls do: `.await` them there, or call them from
+//! `spawn_blocking`.
 //!
 //! # Go to Rust
 //!
+//! Every identifier of Go's `shot` v0.4.3 and its Rust spelling. Rows
+//! without a receiver are methods of both `One` and `Many`.
+//!
 //! | Go | Rust |
 //! |---|---|
-//! | `NewOne(ctx)` / `NewMany(ctx)` | [`One::with_parent`] / [`Many::with_parent`] (or `new()` without a parent) |
-//! | `Start() (stop func(), err error)` | [`Many::start`] `-> Result<Guard, Error>`; dropping the [`Guard`] is `stop()` |
-//! | `State()`, `Context()`, `Done()` | [`Many::state`], [`Many::context`] (a read-only [`Context`]), [`Many::done`] (a [`Wait`]) |
-//! | `Close(ctx)`, `Close2(ctx)`, `Cancel()` | [`Many::close`], [`Many::close2`], [`Many::cancel`]; bound the wait with [`Wait::wait_timeout`] or a timeout future |
-//! | `Stop(ctx)`, `Stop2(ctx)`, `Halt()` | [`Many::stop`], [`Many::stop2`], [`Many::halt`] |
-//! | `ErrRunning`, `ErrClosed` | [`Error::Running`], [`Error::Closed`] |
+//! | `One`, `Many` | [`One`], [`Many`]: cheap handles, clones share the instance; **dropping the last one closes it** (Go's never close by themselves) |
+//! | `NewOne(ctx)`, `NewMany(ctx)` | [`One::with_parent`], [`Many::with_parent`] (a [`CancellationToken`] or another run's [`Context`]); `One::new()`, `Many::new()` without a parent |
+//! | `Start() (stop func(), err error)` | `start() -> Result<Guard, StartError>`; Go's `stop` func is the [`Guard`]: `Guard::complete()` or dropping it, exactly once, also on panic |
+//! | `State()` | `state() -> State` (one atomic load) |
+//! | `Context()` | `context() -> Context`: read-only like Go's (`is_cancelled`, `cancelled().await`, `child_token()`); only the instance cancels it |
+//! | `Done()` | `done() -> Wait`: a future, and `wait`, `wait_timeout`, `wait_deadline` from threads |
+//! | `Close(ctx) error` | `close().await` (or `.wait()` from a thread): `close() -> Transition`; the close happens at the call; bound the wait with `tokio::time::timeout` or `wait_timeout` where Go passes `ctx` |
+//! | `Close2(ctx) (prev State, err error)` | `let t = close();` then `t.previous()` and `t.await` |
+//! | `Cancel() (prev State)` | `close().previous()`, or `close();` alone: dropping the `Transition` does not undo the close |
+//! | `(*Many).Stop(ctx) error` | `Many::stop()?.await`: `stop() -> Result<Transition, ClosedError>` |
+//! | `(*Many).Stop2(ctx) (prev State, err error)` | `let t = many.stop()?;` then `t.previous()` and `t.await` |
+//! | `(*Many).Halt() (prev State, err error)` | `many.stop().map(\|t\| t.previous())`: stop without waiting |
+//! | `ErrRunning` | `StartError::Running` ("already running") |
+//! | `ErrClosed` | `StartError::Closed` from `start`, `ClosedError` from `stop` and `Group::spawn` (both "closed"; `?` turns a `ClosedError` into a `StartError`) |
 //! | `State` | [`State`] |
-//! | `Go(f)`, `GoCtx(ctx, f)`, `G` | `go`, `go_ctx`, `go_on` and `G` (feature `tokio`): a task with its own lifecycle; panics and aborts are reported, never lost |
-//! | `Group`, `NewGroup(ctx)` | `Group` (feature `tokio`): tasks under one context; `close` atomically refuses new tasks, then waits |
+//! | `StateCreated`, `StateRunning`, `StateStopped`, `StateClosed` | `State::Created`, `State::Running`, `State::Stopped`, `State::Closed` |
+//! | `(State).String()` | `Display`: "created", "running", "stopped", "closed" |
+//! | `Go(f) *G` | `spawn(f) -> Task<T, E>` (`f(ctx)` returns a future of `Result<T, E>`) on the current runtime; `spawn_on(f, &handle)` from any thread |
+//! | `GoCtx(ctx, f) *G` | `TaskBuilder::new().parent(&ctx).spawn(f)` (or `.spawn_on(f, &handle)`) |
+//! | `G` | `Task<T, E>`, also a future of `Result<T, TaskError<E>>`, like tokio's `JoinHandle` |
+//! | `(*G).Cancel()` | `Task::cancel()`: cancels the task's context, does not wait |
+//! | `(*G).Close(ctx) error` | `Task::close()`: cancels at the call; `.await` it (bounded as above) for the exit |
+//! | `(*G).Done()` | `Task::done() -> Wait`, `Task::is_finished()` |
+//! | `(*G).Err() error` | `Task::err() -> Option<TaskError<E>>`: the task's error, a panic with its payload, or an abort (its runtime shut down); the value comes from `.await` or `Task::take()` |
+//! | `Group` | `Group`: a cheap handle, clones share the group; dropping it does not cancel the tasks |
+//! | `NewGroup(ctx)` | `Group::with_parent(&ctx)`, or `Group::new()` |
+//! | `(*Group).Go(fn)` | `Group::spawn(f) -> Result<(), ClosedError>` (refused once closed); `f(ctx)` returns `()` or `Result<(), E>`, whose first error cancels the group (Go's `errgroup` mode); `Group::spawn_on(f, &handle)` from any thread |
+//! | `(*Group).Cancel()` | `Group::cancel()` |
+//! | `(*Group).Context()` | `Group::context() -> Context` |
+//! | `(*Group).Wait()` | `Group::wait() -> GroupWait`: a future, or `wait()` from threads; errors, panics and aborts reported as `GroupError` |
+//! | `(*Group).Close()` | `Group::close() -> GroupWait`: refuses new tasks at the call (atomically), cancels the context, then the same wait |
+//!
+//! # Compared with
+//!
+//! **tokio-util's `CancellationToken`** (this crate builds on it and
+//! re-exports it). A token is a signal only: it has no state, no notion of a
+//! run that has exited, and nothing to wait on but the cancellation itself.
+//! This crate adds the lifecycle around it: states, at most one run at a
+//! time, a fresh context per run for restarts, a close that atomically
+//! refuses new starts, and a wait for the run's *exit* (a future and a
+//! blocking wait). It does not replace the token: contexts are tokens seen
+//! read-only, and `Context::child_token()` gives a token for your own tree.
+//!
+//! **tokio-util's `TaskTracker`** (`Group` uses one inside). A tracker waits
+//! for a set of tasks; its `close()` only lets `wait()` finish (spawning
+//! after it is still accepted), and it neither cancels nor collects results.
+//! `Group` adds a shared context (cancelled by `close`, `cancel`, the parent,
+//! a task's first error or a panic), a close that refuses new tasks
+//! atomically, and a report of errors, panics (with payloads) and tasks lost
+//! to a runtime shutdown; its wait also works from threads. It does not track
+//! arbitrary futures or other spawners, and has no task limit yet (planned:
+//! `try_spawn`, refused when the group is full).
+//!
+//! **tokio's `JoinSet`.** A `JoinSet` owns its tasks: it yields each task's
+//! result (`join_next`), aborts them all on `abort_all` or when dropped.
+//! `Group` cancels cooperatively (through the context, so tasks can clean
+//! up), reports failures as one `GroupError`, and detaches its tasks when
+//! dropped. It gives no per-task results: use a `Task` (a future of its
+//! outcome, like `JoinHandle`) or a channel for values, a `JoinSet` when you
+//! want them in completion order. Neither `Task` nor `Group` aborts a task.
+//!
+//! **tokio-graceful-shutdown.** A whole-program framework: a tree of named
+//! subsystems, Ctrl-C and SIGTERM handling, a global shutdown timeout, error
+//! and panic propagation, partial shutdown of a subtree. This crate is a
+//! lower layer: restartable runs ([`Many`]), a runtime-free core usable from
+//! threads and any executor, and a state machine checked against a written
+//! spec (loom, proptest, mutation testing). It does not catch signals (cancel
+//! a root token from `tokio::signal::ctrl_c()`), has no named subsystems, no
+//! global timeout (bound each wait), and no supervision yet: a failed run is
+//! restarted by your code (`start()` again), not by a policy.
+//!
+//! **Go's `shot` v0.4.3.** The same lifecycle and the same transition table.
+//! Here the completion handle is a [`Guard`] that cannot be forgotten or
+//! called twice and ends the run on panic; one `stop()` and one `close()`
+//! return a `Transition` (the previous state and the wait) instead of
+//! `Stop`/`Stop2`/`Halt` and `Close`/`Close2`/`Cancel`; waits are futures
+//! and blocking waits at once; a close refuses new starts atomically; a
+//! parent's cancellation is applied inside the parent's `cancel()`; panics in
+//! tasks are caught and reported, never lost. What it does not do: take a
+//! context to bound a wait (use a timeout); and, unlike Go, dropping the last
+//! handle closes the instance.
 //!
 //! # Semantics
 //!
 //! The lifecycle is one transition table, shared as data by [`One`] and
-//! [`Many`]; it is written out in `spec/transitions.md` and a test checks the
-//! code's table against it cell by cell. Calls change the state when they
-//! are made, not when their [`Wait`] is awaited. Parent cancellation is
-//! observed eagerly, inside the parent's `cancel()`.
+//! [`Many`], with six phases: Created, Running, Stopping, Closing, Stopped,
+//! Closed ([`State`] shows four: Stopping and Closing are `Running`, since the
+//! run has not exited yet). It is written out in
+//! [`spec/transitions.md`](https://docs.rs/crate/runcycle/latest/source/spec/transitions.md)
+//! (rules in
+//! [`spec/README.md`](https://docs.rs/crate/runcycle/latest/source/spec/README.md),
+//! tasks and groups in
+//! [`spec/go.md`](https://docs.rs/crate/runcycle/latest/source/spec/go.md)),
+//! and a test checks the code's table against it cell by cell. Calls change
+//! the state when they are made, not when their wait is awaited. A parent's
+//! cancellation is applied eagerly, inside the parent's `cancel()`.
 //!
 //! # Features
 //!
-//! - `tokio` (default): `go`, `go_ctx`, `go_on`, `G` and `Group`, tasks on
-//!   tokio. Without it, [`One`] and [`Many`] need no runtime: they depend on
-//!   tokio-util for `CancellationToken` and on event-listener for the waits.
-//! - `tracing` (off by default): one `trace` event, target `runcycle`, per state
-//!   transition (instance, kind, event, from, to, run). Compiled out when off.
+//! - `tokio` (default): `spawn`, `spawn_on`, `TaskBuilder`, `Task` and
+//!   `Group`, tasks on tokio. Without it, [`One`] and [`Many`] need no
+//!   runtime: they depend on tokio-util for [`CancellationToken`] (re-exported
+//!   here, so no tokio-util line is needed in your `Cargo.toml`) and on
+//!   event-listener for the waits.
+//! - `tracing` (off by default): one `trace` event, target `runcycle`, per
+//!   state transition (instance, kind, event, from, to, run). Compiled out
+//!   when off.
 //!
-//! # How it is verified
+//! # How it is verified (for contributors)
+//!
+//! In a clone of the repository:
 //!
 //! ```sh
 //! cargo test                                    # spec check, every spec row, integration and proptest model tests, doc examples
 //! RUSTFLAGS="--cfg loom" cargo test --release   # loom: every interleaving (within bounds) of the real code
 //! PROPTEST_CASES=100000 cargo test --test model_sequential --test model_concurrent   # a deep proptest run
 //! bash .ci/mutants                              # mutation testing with cargo-mutants
+//! bash .ci/run                                  # everything CI runs
 //! ```
 //!
 //! The spec check compares the code's table with `spec/transitions.md` cell
 //! by cell; proptest compares random operation sequences (and concurrent
-//! histories, for linearizability) with a reference model written from the
-//! spec; loom explores the interleavings of two and three threads on the real
-//! code; each of them is shown to catch planted bugs. Mutation testing:
-//! every mutant of the state machine, `One`, `Many`, `Guard` and `Wait` is
-//! caught (`MUTANTS.md` has the figures).
+//! histories, for linearizability) with a reference model of the spec;
+//! loom explores the interleavings of two and three threads on the real
+//! code (`loom-tests/`); each of them is shown to catch planted bugs.
+//! Mutation testing: every mutant of the state machine, `One`, `Many`,
+//! `Guard` and `Wait` is caught
+//! ([`MUTANTS.md`](https://docs.rs/crate/runcycle/latest/source/MUTANTS.md)
+//! has the figures). The README has the details.
 
 #![deny(
     missing_docs,
@@ -85,6 +267,12 @@
 )]
 #![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]
+// docs.rs builds with `--cfg docsrs` (Cargo.toml, [package.metadata.docs.rs])
+// on nightly: `doc_cfg` shows each feature-gated item's feature ("Available
+// on crate feature tokio only"). Since Rust 1.92 `doc_auto_cfg` is merged
+// into `doc_cfg` (rust-lang/rust#138907; naming `doc_auto_cfg` is now error
+// E0557), and `doc_cfg` alone derives the badges from the `#[cfg]`s.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod lifecycle;
 mod sync;
@@ -114,6 +302,24 @@ pub use tokio_util::sync::CancellationToken;
 /// a hidden `if runcycle::__LOOM { return; }`: under loom every atomic must live
 /// inside a `loom::model`, which a doc example is not, so they skip there
 /// (the loom suite in `loom-tests/` covers that build).
+//
+// Why it exists, and why it cannot go (issue #12 asked): the loom command,
+// `RUSTFLAGS="--cfg loom" cargo test`, also runs the doctests. Cargo passes
+// RUSTFLAGS to rustc only; rustdoc gets RUSTDOCFLAGS. So each doctest is
+// compiled *without* `cfg(loom)` (a `cfg!(loom)` written in the example is
+// false) but linked against this library built *with* it, whose atomics
+// (src/sync.rs) are loom's and panic outside `loom::model` ("cannot access
+// Loom execution state from outside a Loom model"). The example cannot see
+// the library's cfg by itself; this constant, evaluated when the library is
+// compiled, carries it over. Checked on cargo 1.95 with a two-function crate
+// (`pub const LOOM: bool = cfg!(loom)` and a fn touching a loom atomic):
+// under `RUSTFLAGS="--cfg loom" cargo test --doc`, `cargo -v` shows the
+// rustdoc command line without `--cfg loom`, a doctest asserting
+// `!cfg!(loom) && LOOM` passes, and one calling the fn panics with that
+// message. The other ways out are worse: `RUSTDOCFLAGS="--cfg loom"` as
+// well would still need a skip in every example, and a loom command with
+// `--tests` (no doctests) is one more thing a contributor must remember:
+// the plain `cargo test` form would then fail on every doctest.
 #[doc(hidden)]
 pub const __LOOM: bool = cfg!(loom);
 
