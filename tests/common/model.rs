@@ -23,8 +23,8 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use runcycle::{Error, Guard, Many, One, State, Wait};
 use tokio_util::sync::CancellationToken;
 
-pub use super::spec::{Kind, Phase};
 use super::spec::{Cell, Event, Oracle, Public, Returns};
+pub use super::spec::{Kind, Phase};
 
 /// The spec's cells and reads (parsed once from `spec/transitions.md`).
 fn oracle() -> &'static Oracle {
