@@ -164,6 +164,16 @@ pub fn reads_cancelled(p: Phase) -> bool {
     Oracle::get().reads(p).context_cancelled
 }
 
+/// Whether every state that reads `state` in `state()` reads its context
+/// cancelled (Stopped and Closed; not Running, which Stopping and Closing
+/// share with Running).
+pub fn state_reads_cancelled(state: State) -> bool {
+    Phase::ALL
+        .iter()
+        .filter(|&&p| public(p) == state)
+        .all(|&p| reads_cancelled(p))
+}
+
 /// The spec's "done() resolved" column.
 pub fn reads_done(p: Phase) -> bool {
     Oracle::get().reads(p).done_resolved
@@ -756,4 +766,6 @@ pub fn self_test() {
     assert!(!may_follow(Kind::One, State::Closed, State::Running));
     assert!(!may_follow(Kind::Many, State::Running, State::Created));
     assert!(!may_follow(Kind::One, State::Running, State::Stopped));
+    assert!(state_reads_cancelled(State::Stopped) && state_reads_cancelled(State::Closed));
+    assert!(!state_reads_cancelled(State::Running) && !state_reads_cancelled(State::Created));
 }
