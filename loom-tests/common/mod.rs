@@ -272,6 +272,9 @@ struct Sim {
     guard_run: [u8; GUARDS],
     /// The run each wait waits for; 0: resolved when made.
     wait_run: [u8; WAITS],
+    /// Bit `r`: a transition whose cell says "cancels context" has been
+    /// applied in run `r` (the word says run `r`'s context is cancelled).
+    cancelled: u32,
     /// Bit `r`: the transition that cancels run `r`'s context has been
     /// applied, but the thread that applied it may not have cancelled the
     /// token yet (spec/README.md section 8, S2): its readers may still see
@@ -288,8 +291,12 @@ struct Sim {
 }
 
 impl Sim {
+    /// Whether run `run`'s context is cancelled, as the spec's "cancels
+    /// context" cells applied so far say (for a consistent spec, the reads
+    /// of the current state for the current run, and yes for every earlier
+    /// run).
     fn ctx_cancelled(&self, run: u8) -> bool {
-        run < self.run || (run == self.run && reads_cancelled(self.phase))
+        self.cancelled & (1 << run) != 0
     }
 
     /// Applies `op` of thread `t`; `None` if the spec forbids it here.
@@ -315,6 +322,7 @@ impl Sim {
             if cell.cancels_context {
                 // S1/S2: the word says cancelled from now on; the token
                 // follows before this thread's next operation.
+                s.cancelled |= 1 << s.run;
                 s.late |= 1 << s.run;
                 s.pending[t] = Some(s.run);
             }
@@ -482,6 +490,7 @@ pub fn explains(kind: Kind, h: &History) -> bool {
         run: 1,
         guard_run: [0; GUARDS],
         wait_run: [0; WAITS],
+        cancelled: 0,
         late: 0,
         parent_marked: false,
         parent_applied: false,

@@ -277,17 +277,34 @@ impl Model {
         public(oracle().reads(self.phase).state)
     }
 
-    /// `context().is_cancelled()`: the current run's context, as the spec's
-    /// reads say for the current state (or as the run's flag says, which
-    /// only a wrong variant sets where the reads do not).
+    /// `context().is_cancelled()`: the current run's context. The spec says
+    /// it twice: the "cancels context" cells applied in this run, and the
+    /// reads of the current state; a spec whose two answers differ is
+    /// reported here (a wrong variant may set the flag where the reads do
+    /// not: the flag then counts).
     pub fn context_cancelled(&self) -> bool {
-        oracle().reads(self.phase).context_cancelled || self.ctx_cancelled[self.run]
+        let reads = oracle().reads(self.phase).context_cancelled;
+        self.agree(self.ctx_cancelled[self.run], reads, "context cancelled")
     }
 
-    /// `done().is_done()`: the current run's done signal, as the spec's
-    /// reads say for the current state (or the run's flag).
+    /// `done().is_done()`: the current run's done signal, from the "resolves
+    /// done" cells and the reads, as for the context.
     pub fn done_resolved(&self) -> bool {
-        oracle().reads(self.phase).done_resolved || self.done[self.run]
+        let reads = oracle().reads(self.phase).done_resolved;
+        self.agree(self.done[self.run], reads, "done resolved")
+    }
+
+    fn agree(&self, cells: bool, reads: bool, what: &str) -> bool {
+        if self.bug == Bug::None {
+            assert_eq!(
+                cells,
+                reads,
+                "spec: the cells applied in run {} say {what}: {cells}, the reads of {} say {reads}",
+                self.run,
+                self.phase.name()
+            );
+        }
+        cells || reads
     }
 
     /// What a `done()` taken now waits for.
