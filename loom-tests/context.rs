@@ -25,6 +25,11 @@
 //! every context type has are used (`is_cancelled`, `child_token`), and no
 //! context type is named.
 //!
+//! What each reader expects once the racing transition is published (the
+//! state it reads, what `start()` answers) is the spec's, looked up in the
+//! oracle of `tests/common/spec.rs`; the models share one skeleton (two
+//! threads, each with its own handle, joined in order).
+//!
 //! What the public API cannot show: `Stopping` and `Closing`
 //! read as `Running` in `state()`, so S1 for them is checked through what a
 //! later call returns: `start()` is refused with `Closed` once a close is
@@ -141,8 +146,8 @@ fn join<A, B>(first: thread::JoinHandle<A>, second: thread::JoinHandle<B>) -> (A
     (first.join().unwrap(), second.join().unwrap())
 }
 
-/// The state `inst` reads in once `event` happened in `phase`, as the spec
-/// says ("next", then the reads of that state).
+/// What `state()` reads once `event` happened in `phase`, as the spec says
+/// (its "next" cell, then the reads of that state).
 fn state_after(kind: Kind, phase: Phase, event: Event) -> State {
     public(spec_cell(kind, phase, event).next)
 }

@@ -258,7 +258,7 @@ impl Returns {
     }
 }
 
-/// The public `state()` values (the "state()" column of "Reads").
+/// The public `state()` values (the `state()` column of "Reads").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Public {
     Created,
