@@ -25,6 +25,11 @@
 //! every context type has are used (`is_cancelled`, `child_token`), and no
 //! context type is named.
 //!
+//! What each reader expects once the racing transition is published (the
+//! state it reads, what `start()` answers) is the spec's, looked up in the
+//! oracle of `tests/common/spec.rs`; the models share one skeleton (two
+//! threads, each with its own handle, joined in order).
+//!
 //! What the public API cannot show: `Stopping` and `Closing`
 //! read as `Running` in `state()`, so S1 for them is checked through what a
 //! later call returns: `start()` is refused with `Closed` once a close is
@@ -45,7 +50,9 @@ use loom::thread;
 use runcycle::{Error, Many, One, State};
 use tokio_util::sync::CancellationToken;
 
-use common::model;
+use common::script::Inst;
+use common::spec::{Cell, Event, Kind, Phase};
+use common::{cell, model, outcome, public};
 
 /// `start()` used as a read: refused with `Running` while a run is current
 /// and not asked to close, with `Closed` once a close is requested. (Every
@@ -112,44 +119,135 @@ impl Seen {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The skeleton every model shares
+// ---------------------------------------------------------------------------
+
+/// Runs the model `name` of this file on every interleaving (no preemption
+/// bound: each model has two threads and a few calls).
+fn exhaustive(name: &str, f: impl Fn() + Sync + Send + 'static) {
+    model(&format!("loom_context::{name}"), None, f);
+}
+
+/// Spawns a loom thread that runs `f` on a handle of its own to `inst`
+/// (cloned before the spawn).
+fn with<I, T>(inst: &I, f: impl FnOnce(I) -> T + Send + 'static) -> thread::JoinHandle<T>
+where
+    I: Clone + Send + 'static,
+    T: Send + 'static,
+{
+    let inst = inst.clone();
+    thread::spawn(move || f(inst))
+}
+
+/// Joins the model's two threads, the first first; returns what they
+/// returned.
+fn join<A, B>(first: thread::JoinHandle<A>, second: thread::JoinHandle<B>) -> (A, B) {
+    (first.join().unwrap(), second.join().unwrap())
+}
+
+/// What `state()` reads once `event` happened in `phase`, as the spec says
+/// (its "next" cell, then the reads of that state).
+fn state_after(kind: Kind, phase: Phase, event: Event) -> State {
+    public(spec_cell(kind, phase, event).next)
+}
+
+/// What `start()` answers once `event` happened in `phase` (the spec's
+/// start row of the state it leads to); the models use `start()` as a read
+/// only where it is refused.
+fn refusal_after(kind: Kind, phase: Phase, event: Event) -> Error {
+    let next = spec_cell(kind, phase, event).next;
+    match outcome(spec_cell(kind, next, Event::Start).returns) {
+        Ok(()) => panic!("model bug: start() in {} would start a run", next.name()),
+        Err(e) => e,
+    }
+}
+
+fn spec_cell(kind: Kind, phase: Phase, event: Event) -> Cell {
+    cell(kind, phase, event).unwrap_or_else(|| {
+        panic!(
+            "spec: no row for {} {} {}",
+            kind.name(),
+            phase.name(),
+            event.name()
+        )
+    })
+}
+
+/// The thread that makes the transition: makes a context of the current
+/// run, then `call`, which returns the previous state (it must be `prev`)
+/// and whatever must outlive the check (a wait); once the call returned,
+/// the context is cancelled (S4).
+fn caller<I: Inst, W: Send + 'static>(
+    inst: &I,
+    prev: State,
+    what: &'static str,
+    call: fn(&I) -> (State, W),
+) -> thread::JoinHandle<()> {
+    with(inst, move |inst| {
+        let mine = inst.context();
+        let (was, keep) = call(&inst);
+        assert_eq!(was, prev, "{what}: previous state");
+        assert!(mine(), "S4: {what} returned, context live");
+        drop(keep);
+    })
+}
+
+/// The reader of an S1/S3 model: whether `seen`'s context was cancelled,
+/// then `probe` (a read of the phase): a context seen cancelled means the
+/// probe reads `after`, what the racing transition publishes (S1). Then it
+/// probes again and makes a context: if the probe read `after`, that context
+/// is cancelled (S3). Returns `ctx` (the context `seen` watches) for the S4
+/// check after the join.
+fn reader<I, P, T>(
+    inst: &I,
+    seen: Seen,
+    ctx: T,
+    probe: fn(&I) -> P,
+    after: P,
+    what: &'static str,
+) -> thread::JoinHandle<T>
+where
+    I: Inst,
+    P: PartialEq + std::fmt::Debug + Send + 'static,
+    T: Send + 'static,
+{
+    with(inst, move |inst| {
+        let cancelled = seen.cancelled();
+        let read = probe(&inst);
+        if cancelled {
+            assert_eq!(read, after, "S1: context cancelled ahead of {what}");
+        }
+        let read = probe(&inst);
+        let fresh = inst.context();
+        if read == after {
+            assert!(fresh(), "S3: context() live after {what}");
+        }
+        ctx
+    })
+}
+
+/// `start()` as a read (see [`refusal`]).
+fn probe_start<I: Inst>(inst: &I) -> Error {
+    refusal(inst.start())
+}
+
+// ---------------------------------------------------------------------------
+// The models
+// ---------------------------------------------------------------------------
+
 /// S1 and S3 for One in `Created`: `cancel()` against a reader of a context
 /// made before, and a reader that makes one.
 #[test]
 fn one_created_cancel() {
-    model("loom_context::one_created_cancel", None, || {
+    exhaustive("one_created_cancel", || {
         let one = One::new();
         let ctx = one.context();
         let seen = Seen::new(ctx.child_token());
-        let canceller = {
-            let one = one.clone();
-            thread::spawn(move || {
-                let mine = one.context();
-                assert_eq!(one.cancel(), State::Created);
-                assert!(mine.is_cancelled(), "S4: cancel() returned, context live");
-            })
-        };
-        let reader = {
-            let one = one.clone();
-            thread::spawn(move || {
-                let cancelled = seen.cancelled();
-                let state = one.state();
-                if cancelled {
-                    assert_eq!(
-                        state,
-                        State::Closed,
-                        "S1: context cancelled ahead of Closed"
-                    );
-                }
-                let state = one.state();
-                let fresh = one.context();
-                if state == State::Closed {
-                    assert!(fresh.is_cancelled(), "S3: context() live in Closed");
-                }
-                ctx
-            })
-        };
-        canceller.join().unwrap();
-        let ctx = reader.join().unwrap();
+        let canceller = caller(&one, State::Created, "cancel()", |one| (one.cancel(), ()));
+        let closed = state_after(Kind::One, Phase::Created, Event::Close);
+        let reader = reader(&one, seen, ctx, One::state, closed, "the close");
+        let ((), ctx) = join(canceller, reader);
         assert!(
             ctx.is_cancelled(),
             "S4: context live after the cancel returned"
@@ -161,41 +259,15 @@ fn one_created_cancel() {
 /// against a reader that probes the phase with `start()`.
 #[test]
 fn one_running_cancel() {
-    model("loom_context::one_running_cancel", None, || {
+    exhaustive("one_running_cancel", || {
         let one = One::new();
         let guard = one.start().unwrap();
         let ctx = guard.context();
         let seen = Seen::new(ctx.child_token());
-        let canceller = {
-            let one = one.clone();
-            thread::spawn(move || {
-                let mine = one.context();
-                assert_eq!(one.cancel(), State::Running);
-                assert!(mine.is_cancelled(), "S4: cancel() returned, context live");
-            })
-        };
-        let reader = {
-            let one = one.clone();
-            thread::spawn(move || {
-                let cancelled = seen.cancelled();
-                let refused = refusal(one.start());
-                if cancelled {
-                    assert_eq!(
-                        refused,
-                        Error::Closed,
-                        "S1: context cancelled ahead of the close"
-                    );
-                }
-                let refused = refusal(one.start());
-                let fresh = one.context();
-                if refused == Error::Closed {
-                    assert!(fresh.is_cancelled(), "S3: context() live after the close");
-                }
-                ctx
-            })
-        };
-        canceller.join().unwrap();
-        let ctx = reader.join().unwrap();
+        let canceller = caller(&one, State::Running, "cancel()", |one| (one.cancel(), ()));
+        let refused = refusal_after(Kind::One, Phase::Running, Event::Close);
+        let reader = reader(&one, seen, ctx, probe_start, refused, "the close");
+        let ((), ctx) = join(canceller, reader);
         assert!(
             ctx.is_cancelled(),
             "S4: context live after the cancel returned"
@@ -208,41 +280,34 @@ fn one_running_cancel() {
 /// done wait and of the context (made before, and made after the read).
 #[test]
 fn many_complete() {
-    model("loom_context::many_complete", None, || {
+    exhaustive("many_complete", || {
         let many = Many::new();
         let guard = many.start().unwrap();
         let ctx = guard.context();
         let seen = Seen::new(ctx.child_token());
         let done = many.done();
+        let stopped = state_after(Kind::Many, Phase::Running, Event::Complete);
         let completer = thread::spawn(move || drop(guard));
-        let reader = {
-            let many = many.clone();
-            thread::spawn(move || {
-                let cancelled = seen.cancelled();
-                let state = many.state();
-                let ended = done.is_done();
-                if cancelled {
-                    assert_eq!(
-                        state,
-                        State::Stopped,
-                        "S1: context cancelled ahead of Stopped"
-                    );
-                    assert!(ended, "S1: context cancelled ahead of done()");
-                }
-                let state = many.state();
-                let fresh = many.context();
-                if state == State::Stopped {
-                    assert!(fresh.is_cancelled(), "S3: context() live in Stopped");
-                }
-                ctx
-            })
-        };
-        completer.join().unwrap();
-        let ctx = reader.join().unwrap();
+        let reader = with(&many, move |many| {
+            let cancelled = seen.cancelled();
+            let state = many.state();
+            let ended = done.is_done();
+            if cancelled {
+                assert_eq!(state, stopped, "S1: context cancelled ahead of {stopped:?}");
+                assert!(ended, "S1: context cancelled ahead of done()");
+            }
+            let state = many.state();
+            let fresh = many.context();
+            if state == stopped {
+                assert!(fresh.is_cancelled(), "S3: context() live in {stopped:?}");
+            }
+            ctx
+        });
+        let ((), ctx) = join(completer, reader);
         assert!(ctx.is_cancelled(), "S4: context live after the completion");
         assert!(
             many.context().is_cancelled(),
-            "S3: context() live in Stopped"
+            "S3: context() live in {stopped:?}"
         );
     });
 }
@@ -251,43 +316,15 @@ fn many_complete() {
 /// that probes the phase with `start()`.
 #[test]
 fn many_close() {
-    model("loom_context::many_close", None, || {
+    exhaustive("many_close", || {
         let many = Many::new();
         let guard = many.start().unwrap();
         let ctx = guard.context();
         let seen = Seen::new(ctx.child_token());
-        let closer = {
-            let many = many.clone();
-            thread::spawn(move || {
-                let mine = many.context();
-                let (prev, wait) = many.close2();
-                assert_eq!(prev, State::Running);
-                assert!(mine.is_cancelled(), "S4: close2() returned, context live");
-                drop(wait);
-            })
-        };
-        let reader = {
-            let many = many.clone();
-            thread::spawn(move || {
-                let cancelled = seen.cancelled();
-                let refused = refusal(many.start());
-                if cancelled {
-                    assert_eq!(
-                        refused,
-                        Error::Closed,
-                        "S1: context cancelled ahead of the close"
-                    );
-                }
-                let refused = refusal(many.start());
-                let fresh = many.context();
-                if refused == Error::Closed {
-                    assert!(fresh.is_cancelled(), "S3: context() live after the close");
-                }
-                ctx
-            })
-        };
-        closer.join().unwrap();
-        let ctx = reader.join().unwrap();
+        let closer = caller(&many, State::Running, "close2()", Many::close2);
+        let refused = refusal_after(Kind::Many, Phase::Running, Event::Close);
+        let reader = reader(&many, seen, ctx, probe_start, refused, "the close");
+        let ((), ctx) = join(closer, reader);
         assert!(
             ctx.is_cancelled(),
             "S4: context live after the close returned"
@@ -302,29 +339,25 @@ fn many_close() {
 /// tell it apart directly). S4 for the stopper.
 #[test]
 fn many_stop() {
-    model("loom_context::many_stop", None, || {
+    exhaustive("many_stop", || {
         let many = Many::new();
         let guard = many.start().unwrap();
         let ctx = guard.context();
-        let stopper = {
-            let many = many.clone();
-            thread::spawn(move || {
-                let mine = many.context();
-                let (prev, wait) = many.stop2().unwrap();
-                if prev == State::Running {
-                    assert!(mine.is_cancelled(), "S4: stop2() returned, context live");
-                }
-                drop(wait);
-                prev
-            })
-        };
+        let stopper = with(&many, |many| {
+            let mine = many.context();
+            let (prev, wait) = many.stop2().unwrap();
+            if prev == State::Running {
+                assert!(mine.is_cancelled(), "S4: stop2() returned, context live");
+            }
+            drop(wait);
+            prev
+        });
         let body = thread::spawn(move || {
             let seen = ctx.is_cancelled();
             drop(guard);
             seen
         });
-        let prev = stopper.join().unwrap();
-        let seen = body.join().unwrap();
+        let (prev, seen) = join(stopper, body);
         if seen {
             assert_eq!(
                 prev,
@@ -339,64 +372,44 @@ fn many_stop() {
 /// is cancelled, whether or not the parent's watch has run yet; for One
 /// never started (the cancellation closes it) and for a running Many (it
 /// asks the run to close).
-#[test]
-fn one_parent_context() {
-    model("loom_context::one_parent_context", None, || {
+fn parent_context<I: Inst>(name: &str, run: bool) {
+    exhaustive(name, move || {
         let parent = CancellationToken::new();
-        let one = One::with_parent(&parent);
-        let canceller = {
-            let parent = parent.clone();
-            thread::spawn(move || parent.cancel())
-        };
+        let inst = I::make(Some(&parent));
+        let guard = run.then(|| inst.start().unwrap());
+        let ctx = guard.as_ref().map(|guard| guard.context());
+        let canceller = with(&parent, |parent| parent.cancel());
         let reader = {
-            let one = one.clone();
             let parent = parent.clone();
-            thread::spawn(move || {
+            with(&inst, move |inst| {
                 if parent.is_cancelled() {
                     assert!(
-                        one.context().is_cancelled(),
+                        inst.context()(),
                         "S3: context() live after the parent was seen cancelled"
                     );
                 }
             })
         };
-        canceller.join().unwrap();
-        reader.join().unwrap();
-        assert!(one.context().is_cancelled());
+        join(canceller, reader);
+        match ctx {
+            Some(ctx) => assert!(
+                ctx.is_cancelled(),
+                "S4: context live after parent.cancel() returned"
+            ),
+            None => assert!(inst.context()()),
+        }
+        drop(guard);
     });
 }
 
 #[test]
+fn one_parent_context() {
+    parent_context::<One>("one_parent_context", false);
+}
+
+#[test]
 fn many_parent_context() {
-    model("loom_context::many_parent_context", None, || {
-        let parent = CancellationToken::new();
-        let many = Many::with_parent(&parent);
-        let guard = many.start().unwrap();
-        let ctx = guard.context();
-        let canceller = {
-            let parent = parent.clone();
-            thread::spawn(move || parent.cancel())
-        };
-        let reader = {
-            let many = many.clone();
-            let parent = parent.clone();
-            thread::spawn(move || {
-                if parent.is_cancelled() {
-                    assert!(
-                        many.context().is_cancelled(),
-                        "S3: context() live after the parent was seen cancelled"
-                    );
-                }
-            })
-        };
-        canceller.join().unwrap();
-        reader.join().unwrap();
-        assert!(
-            ctx.is_cancelled(),
-            "S4: context live after parent.cancel() returned"
-        );
-        drop(guard);
-    });
+    parent_context::<Many>("many_parent_context", true);
 }
 
 /// A waker that records that it was called (the waiter was woken, not only
@@ -423,7 +436,7 @@ impl Wake for Woken {
 /// in S2's window: it is not asserted on.)
 #[test]
 fn many_woken_waiter() {
-    model("loom_context::many_woken_waiter", None, || {
+    exhaustive("many_woken_waiter", || {
         let many = Many::new();
         let guard = many.start().unwrap();
         let ctx = guard.context();
@@ -447,8 +460,7 @@ fn many_woken_waiter() {
                 );
             }
         });
-        completer.join().unwrap();
-        waiter.join().unwrap();
+        join(completer, waiter);
     });
 }
 
@@ -476,24 +488,20 @@ static WINDOW_SEEN: AtomicBool = AtomicBool::new(false);
 #[ignore = "loom cannot show S2's window (see the doc comment and loom-tests/README.md)"]
 fn window() {
     WINDOW_SEEN.store(false, SeqCst);
-    model("loom_context::window", None, || {
+    exhaustive("window", || {
         let many = Many::new();
         let guard = many.start().unwrap();
         let ctx = guard.context();
         let completer = thread::spawn(move || drop(guard));
-        let reader = {
-            let many = many.clone();
-            thread::spawn(move || {
-                let state = many.state();
-                let live = !ctx.is_cancelled();
-                if state == State::Stopped && live {
-                    WINDOW_SEEN.store(true, SeqCst);
-                }
-                ctx
-            })
-        };
-        completer.join().unwrap();
-        let ctx = reader.join().unwrap();
+        let reader = with(&many, move |many| {
+            let state = many.state();
+            let live = !ctx.is_cancelled();
+            if state == State::Stopped && live {
+                WINDOW_SEEN.store(true, SeqCst);
+            }
+            ctx
+        });
+        let ((), ctx) = join(completer, reader);
         assert!(ctx.is_cancelled(), "S4: context live after the completion");
     });
     assert!(

@@ -1,6 +1,6 @@
 //! Model-based test, sequential: random sequences of 1 to 50 operations on
 //! a real `One` or `Many` are compared, step by step, with the reference
-//! model of `tests/common/model.rs` (written from `spec/transitions.md`).
+//! model of `tests/common/model.rs` (derived from `spec/transitions.md`).
 //!
 //! Driven by `proptest-state-machine`: `Machine` is the
 //! `ReferenceStateMachine` (the model plus the handles the test has taken),
@@ -501,19 +501,19 @@ fn model_in(kind: Kind, state: &str) -> Model {
         }
         _ => panic!("unknown state {state}"),
     }
-    assert_eq!(m.phase().spec_name(), state);
+    assert_eq!(m.phase().name(), state);
     m
 }
 
 /// Every row of the spec's Transitions and Reads tables, against the model
-/// (not the crate): the model is written from the spec, this checks it was
-/// written right.
+/// (not the crate): the model looks the spec's cells up, this checks that it
+/// applies them right (run numbers, per-run flags, what each wait waits for).
 #[test]
 fn model_matches_spec_document() {
     let doc = spec::document();
     let reads = spec::reads(&doc);
     let check_reads = |m: &Model, what: &str| {
-        let name = m.phase().spec_name();
+        let name = m.phase().name();
         let row = reads
             .iter()
             .find(|r| r.state == name)
@@ -566,7 +566,7 @@ fn model_matches_spec_document() {
             }
             e => panic!("unknown event {e}"),
         };
-        assert_eq!(m.phase().spec_name(), row.next, "{what}: next");
+        assert_eq!(m.phase().name(), row.next, "{what}: next");
         assert_eq!(returns, row.returns, "{what}: returns");
         let ctx_after = m.run_context_cancelled(run);
         assert_eq!(

@@ -1,8 +1,12 @@
 //! Shared helpers of the loom suite: the model runner (bounds, interleaving
 //! counts), the run log that checks "one run at a time" and happens-before,
-//! and a sequential reference model of `spec/transitions.md`, written here by
-//! hand (not imported from the crate), against which every model's recorded
-//! results are checked.
+//! and a sequential reference model of `spec/transitions.md`, against which
+//! every model's recorded results are checked. The model takes each
+//! transition's cell and each state's reads from the spec document itself,
+//! parsed by `tests/common/spec.rs` (the parser the std tests and the
+//! crate's spec check use; not the crate's table); what it adds are the
+//! run numbers, the waits, the parent's mark and the allowed lag of a
+//! context behind the state word (spec/README.md section 8).
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -119,147 +123,73 @@ impl RunLog {
 }
 
 // ---------------------------------------------------------------------------
-// The sequential reference model (spec/transitions.md, by hand)
+// The sequential reference model (spec/transitions.md, through the oracle)
 // ---------------------------------------------------------------------------
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    One,
-    Many,
+/// The spec's parser and oracle, shared with the std tests (and the crate's
+/// spec check): the cells below are looked up there, never written here.
+#[path = "../../tests/common/spec.rs"]
+pub mod spec;
+
+use spec::{Cell, Event as Ev, Oracle, Public, Returns};
+pub use spec::{Kind, Phase};
+
+/// What `ev` does in `phase` for `kind` (the spec's row); `None`: the event
+/// cannot happen.
+pub fn cell(kind: Kind, phase: Phase, ev: Ev) -> Option<Cell> {
+    Oracle::get().cell(kind, phase, ev)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    Created,
-    Running,
-    Stopping,
-    Closing,
-    Stopped,
-    Closed,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Ev {
-    Start,
-    Complete,
-    Stop,
-    Close,
-    ParentCancel,
-}
-
-/// One row of the spec's transition table.
-#[derive(Clone, Copy, Debug)]
-pub struct Cell {
-    pub next: Phase,
-    pub out: Result<(), Error>,
-    pub cancels: bool,
-    pub resolves: bool,
-    pub new_run: bool,
-    pub waits: bool,
+/// The spec's "returns" column as the crate's result.
+pub fn outcome(returns: Returns) -> Result<(), Error> {
+    match returns {
+        Returns::Ok => Ok(()),
+        Returns::ErrRunning => Err(Error::Running),
+        Returns::ErrClosed => Err(Error::Closed),
+    }
 }
 
 /// The spec's "state()" column.
 pub fn public(p: Phase) -> State {
-    match p {
-        Phase::Created => State::Created,
-        Phase::Running | Phase::Stopping | Phase::Closing => State::Running,
-        Phase::Stopped => State::Stopped,
-        Phase::Closed => State::Closed,
+    match Oracle::get().reads(p).state {
+        Public::Created => State::Created,
+        Public::Running => State::Running,
+        Public::Stopped => State::Stopped,
+        Public::Closed => State::Closed,
     }
 }
 
 /// The spec's "context() cancelled" column.
 pub fn reads_cancelled(p: Phase) -> bool {
-    !matches!(p, Phase::Created | Phase::Running)
+    Oracle::get().reads(p).context_cancelled
+}
+
+/// Whether every state that reads `state` in `state()` reads its context
+/// cancelled (Stopped and Closed; not Running, which Stopping and Closing
+/// share with Running).
+pub fn state_reads_cancelled(state: State) -> bool {
+    Phase::ALL
+        .iter()
+        .filter(|&&p| public(p) == state)
+        .all(|&p| reads_cancelled(p))
 }
 
 /// The spec's "done() resolved" column.
 pub fn reads_done(p: Phase) -> bool {
-    matches!(p, Phase::Stopped | Phase::Closed)
+    Oracle::get().reads(p).done_resolved
 }
 
-/// `spec/transitions.md`, row by row. `None`: the event cannot happen.
-#[rustfmt::skip]
-pub fn cell(kind: Kind, phase: Phase, ev: Ev) -> Option<Cell> {
-    use Ev::*;
-    use Kind::*;
-    use Phase::*;
-    const OK: Result<(), Error> = Ok(());
-    const RUN: Result<(), Error> = Err(Error::Running);
-    const CLO: Result<(), Error> = Err(Error::Closed);
-    // (next, outcome, cancels context, resolves done, new run, call waits)
-    let c = |next, out, cancels, resolves, new_run, waits| {
-        Some(Cell { next, out, cancels, resolves, new_run, waits })
-    };
-    match (kind, phase, ev) {
-        (One, Created, Start)         => c(Running,  OK,  false, false, false, false),
-        (One, Created, Close)         => c(Closed,   OK,  true,  true,  false, false),
-        (One, Created, ParentCancel)  => c(Closed,   OK,  true,  true,  false, false),
-        (One, Running, Start)         => c(Running,  RUN, false, false, false, false),
-        (One, Running, Complete)      => c(Closed,   OK,  true,  true,  false, false),
-        (One, Running, Close)         => c(Closing, OK,  true,  false, false, true),
-        (One, Running, ParentCancel)  => c(Closing, OK,  true,  false, false, false),
-        (One, Closing, Start)        => c(Closing, CLO, false, false, false, false),
-        (One, Closing, Complete)     => c(Closed,   OK,  false, true,  false, false),
-        (One, Closing, Close)        => c(Closing, OK,  false, false, false, true),
-        (One, Closing, ParentCancel) => c(Closing, OK,  false, false, false, false),
-        (One, Closed, Start)          => c(Closed,   CLO, false, false, false, false),
-        (One, Closed, Close)          => c(Closed,   OK,  false, false, false, false),
-        (One, Closed, ParentCancel)   => c(Closed,   OK,  false, false, false, false),
-
-        (Many, Created, Start)         => c(Running,  OK,  false, false, false, false),
-        (Many, Created, Stop)          => c(Created,  OK,  false, false, false, false),
-        (Many, Created, Close)         => c(Closed,   OK,  true,  true,  false, false),
-        (Many, Created, ParentCancel)  => c(Closed,   OK,  true,  true,  false, false),
-        (Many, Running, Start)         => c(Running,  RUN, false, false, false, false),
-        (Many, Running, Complete)      => c(Stopped,  OK,  true,  true,  false, false),
-        (Many, Running, Stop)          => c(Stopping,  OK,  true,  false, false, true),
-        (Many, Running, Close)         => c(Closing, OK,  true,  false, false, true),
-        (Many, Running, ParentCancel)  => c(Closing, OK,  true,  false, false, false),
-        (Many, Stopping, Start)         => c(Stopping,  RUN, false, false, false, false),
-        (Many, Stopping, Complete)      => c(Stopped,  OK,  false, true,  false, false),
-        (Many, Stopping, Stop)          => c(Stopping,  OK,  false, false, false, true),
-        (Many, Stopping, Close)         => c(Closing, OK,  false, false, false, true),
-        (Many, Stopping, ParentCancel)  => c(Closing, OK,  false, false, false, false),
-        (Many, Closing, Start)        => c(Closing, CLO, false, false, false, false),
-        (Many, Closing, Complete)     => c(Closed,   OK,  false, true,  false, false),
-        (Many, Closing, Stop)         => c(Closing, OK,  false, false, false, true),
-        (Many, Closing, Close)        => c(Closing, OK,  false, false, false, true),
-        (Many, Closing, ParentCancel) => c(Closing, OK,  false, false, false, false),
-        (Many, Stopped, Start)         => c(Running,  OK,  false, false, true,  false),
-        (Many, Stopped, Stop)          => c(Stopped,  OK,  false, false, false, false),
-        (Many, Stopped, Close)         => c(Closed,   OK,  false, false, false, false),
-        (Many, Stopped, ParentCancel)  => c(Closed,   OK,  false, false, false, false),
-        (Many, Closed, Start)          => c(Closed,   CLO, false, false, false, false),
-        (Many, Closed, Stop)           => c(Closed,   CLO, false, false, false, false),
-        (Many, Closed, Close)          => c(Closed,   OK,  false, false, false, false),
-        (Many, Closed, ParentCancel)   => c(Closed,   OK,  false, false, false, false),
-        _ => None,
-    }
-}
-
-/// The spec's diagram edges on the public state (self-loops included),
-/// written by hand: `a -> b` in one transition.
+/// The spec's edges on the public state (self-loops included): some row of
+/// `kind` goes from a state that reads `a` to one that reads `b`.
 fn edge(kind: Kind, a: State, b: State) -> bool {
-    use State::*;
-    if a == b {
-        return true;
-    }
-    match kind {
-        Kind::One => matches!(
-            (a, b),
-            (Created, Running) | (Created, Closed) | (Running, Closed)
-        ),
-        Kind::Many => matches!(
-            (a, b),
-            (Created, Running)
-                | (Created, Closed)
-                | (Running, Stopped)
-                | (Running, Closed)
-                | (Stopped, Running)
-                | (Stopped, Closed)
-        ),
-    }
+    a == b
+        || Phase::ALL.iter().any(|&p| {
+            public(p) == a
+                && spec::Event::ALL
+                    .iter()
+                    .filter_map(|&ev| cell(kind, p, ev))
+                    .any(|c| public(c.next) == b)
+        })
 }
 
 /// Whether an observer may see `b` after `a`: `b` is reachable from `a`
@@ -342,6 +272,9 @@ struct Sim {
     guard_run: [u8; GUARDS],
     /// The run each wait waits for; 0: resolved when made.
     wait_run: [u8; WAITS],
+    /// Bit `r`: a transition whose cell says "cancels context" has been
+    /// applied in run `r` (the word says run `r`'s context is cancelled).
+    cancelled: u32,
     /// Bit `r`: the transition that cancels run `r`'s context has been
     /// applied, but the thread that applied it may not have cancelled the
     /// token yet (spec/README.md section 8, S2): its readers may still see
@@ -358,8 +291,12 @@ struct Sim {
 }
 
 impl Sim {
+    /// Whether run `run`'s context is cancelled, as the spec's "cancels
+    /// context" cells applied so far say (for a consistent spec, the reads
+    /// of the current state for the current run, and yes for every earlier
+    /// run).
     fn ctx_cancelled(&self, run: u8) -> bool {
-        run < self.run || (run == self.run && reads_cancelled(self.phase))
+        self.cancelled & (1 << run) != 0
     }
 
     /// Applies `op` of thread `t`; `None` if the spec forbids it here.
@@ -382,9 +319,10 @@ impl Sim {
         }
         let event = |s: &mut Sim, ev: Ev| -> Option<Cell> {
             let cell = cell(kind, s.phase, ev)?;
-            if cell.cancels {
+            if cell.cancels_context {
                 // S1/S2: the word says cancelled from now on; the token
                 // follows before this thread's next operation.
+                s.cancelled |= 1 << s.run;
                 s.late |= 1 << s.run;
                 s.pending[t] = Some(s.run);
             }
@@ -411,7 +349,7 @@ impl Sim {
         match op {
             Op::Start { guard, res } => {
                 let c = event(&mut s, Ev::Start)?;
-                if c.out != res {
+                if outcome(c.returns) != res {
                     return None;
                 }
                 if res.is_ok() {
@@ -427,7 +365,7 @@ impl Sim {
             Op::Stop { res, wait } => {
                 let (prev, run) = (public(s.phase), s.run);
                 let c = event(&mut s, Ev::Stop)?;
-                match (c.out, res) {
+                match (outcome(c.returns), res) {
                     (Ok(()), Ok(p)) if p.is_none_or(|p| p == prev) => {}
                     (Err(a), Err(b)) if a == b => {}
                     _ => return None,
@@ -552,6 +490,7 @@ pub fn explains(kind: Kind, h: &History) -> bool {
         run: 1,
         guard_run: [0; GUARDS],
         wait_run: [0; WAITS],
+        cancelled: 0,
         late: 0,
         parent_marked: false,
         parent_applied: false,
@@ -836,4 +775,6 @@ pub fn self_test() {
     assert!(!may_follow(Kind::One, State::Closed, State::Running));
     assert!(!may_follow(Kind::Many, State::Running, State::Created));
     assert!(!may_follow(Kind::One, State::Running, State::Stopped));
+    assert!(state_reads_cancelled(State::Stopped) && state_reads_cancelled(State::Closed));
+    assert!(!state_reads_cancelled(State::Running) && !state_reads_cancelled(State::Created));
 }

@@ -40,7 +40,7 @@ macro_rules! ctx {
     }};
 }
 
-use super::{assert_order, assert_sequential, History, Kind, Op, RunLog};
+use super::{assert_order, assert_sequential, state_reads_cancelled, History, Kind, Op, RunLog};
 
 /// One step of a script.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -560,10 +560,11 @@ fn once<I: Inst>(model: &'static Model) {
     assert_order(model.kind, &main_states);
     assert_sequential(model.kind, &history);
 
-    // Contexts: all cancelled once the instance is Stopped or Closed (or no
-    // handle is left, which closes it).
+    // Contexts: all cancelled once the instance reads a state in which the
+    // spec's reads say cancelled, Stopped or Closed (or no handle is left,
+    // which closes it).
     let ended = match &main.inst {
-        Some(inst) => matches!(inst.state(), State::Stopped | State::Closed),
+        Some(inst) => state_reads_cancelled(inst.state()),
         None => true,
     };
     if ended {

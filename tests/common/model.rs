@@ -1,13 +1,21 @@
-//! A sequential reference model of `One` and `Many`, written by hand from
-//! `spec/transitions.md` (it does not use the crate's transition table), and
-//! the pieces the model-based tests share: a wrapper over the two real types
-//! and the proptest configuration.
+//! A sequential reference model of `One` and `Many`, derived from
+//! `spec/transitions.md` (through the parsed [`Oracle`]; it does not use the
+//! crate's transition table), and the pieces the model-based tests share: a
+//! wrapper over the two real types and the proptest configuration.
+//!
+//! What each event does (next state, result, whether it cancels the run's
+//! context, resolves `done`, begins a new run, whether the call's wait
+//! waits) and the reads in each state are the spec's cells, looked up when
+//! the event is applied; the model adds only what the table leaves out: run
+//! numbers, a context flag and a done flag per run (so handles taken in
+//! earlier runs are checked too), what each wait waits for, and the
+//! deliberately wrong variants ([`Bug`]).
 //!
 //! Used by `tests/model_sequential.rs` (step by step, through
 //! `proptest-state-machine`) and by `tests/model_concurrent.rs` (as the
 //! sequential specification a concurrent history must linearize to). The
 //! test `model_matches_spec_document` in `tests/model_sequential.rs` checks
-//! this model against every row of the spec's tables.
+//! how this model applies the spec's rows against every row of its tables.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -15,37 +23,30 @@ use proptest::test_runner::{Config, FileFailurePersistence};
 use runcycle::{Error, Guard, Many, One, State, Wait};
 use tokio_util::sync::CancellationToken;
 
-/// Which type is modelled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
-    One,
-    Many,
+use super::spec::{Cell, Event, Oracle, Public, Returns};
+pub use super::spec::{Kind, Phase};
+
+/// The spec's cells and reads (parsed once from `spec/transitions.md`).
+fn oracle() -> &'static Oracle {
+    Oracle::get()
 }
 
-/// The spec's six states ("States" in `spec/transitions.md`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Phase {
-    Created,
-    Running,
-    /// "Stopping": a stop was requested (Many only).
-    Stopping,
-    /// "Closing": a close was requested.
-    Closing,
-    Stopped,
-    Closed,
+/// The spec's "returns" column as the crate's result.
+fn result(returns: Returns) -> Result<(), Error> {
+    match returns {
+        Returns::Ok => Ok(()),
+        Returns::ErrRunning => Err(Error::Running),
+        Returns::ErrClosed => Err(Error::Closed),
+    }
 }
 
-impl Phase {
-    /// The spec's name of the state.
-    pub fn spec_name(self) -> &'static str {
-        match self {
-            Phase::Created => "Created",
-            Phase::Running => "Running",
-            Phase::Stopping => "Stopping",
-            Phase::Closing => "Closing",
-            Phase::Stopped => "Stopped",
-            Phase::Closed => "Closed",
-        }
+/// The spec's "state()" column as the crate's `State`.
+pub fn public(state: Public) -> State {
+    match state {
+        Public::Created => State::Created,
+        Public::Running => State::Running,
+        Public::Stopped => State::Stopped,
+        Public::Closed => State::Closed,
     }
 }
 
@@ -91,10 +92,12 @@ pub enum WaitRef {
 /// The reference model of one instance.
 ///
 /// Each run has its own context flag and done flag (a vector indexed by the
-/// run number, 0 for the first run): a context or a `done()` wait taken
-/// during run `r` is cancelled / resolved exactly when the model's flag for
-/// run `r` is set, so earlier runs' handles are checked as well as the
-/// current one.
+/// run number, 0 for the first run), set by the spec's "cancels context" and
+/// "resolves done" columns: a context or a `done()` wait taken during run `r`
+/// is cancelled / resolved exactly when the model's flag for run `r` is set,
+/// so earlier runs' handles are checked as well as the current one. The
+/// instance's own reads come from the spec's "Reads" table for the current
+/// state; for a consistent spec the two agree.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Model {
     kind: Kind,
@@ -148,51 +151,88 @@ impl Model {
         self.run + 1
     }
 
-    /// A run is in progress: somebody holds its guard.
+    /// A run is in progress: somebody holds its guard (the spec lets the
+    /// run complete in this state).
     pub fn is_running(&self) -> bool {
-        matches!(
-            self.phase,
-            Phase::Running | Phase::Stopping | Phase::Closing
-        )
+        oracle().running(self.kind, self.phase)
     }
 
-    fn cancel_context(&mut self) {
-        self.ctx_cancelled[self.run] = true;
+    /// Applies `event` as the spec's cell for the current state says (with
+    /// the change of the wrong variant, if any): sets the current run's
+    /// context and done flags, begins a new run, moves to the next state.
+    /// Returns the cell, or `None` (and no change) where the spec lists no
+    /// row: the event cannot happen here.
+    fn apply(&mut self, event: Event) -> Option<Cell> {
+        let mut cell = oracle().cell(self.kind, self.phase, event)?;
+        match (self.bug, event, self.phase) {
+            (Bug::StopThenCloseEndsStopped, Event::Complete, Phase::Closing)
+                if self.stop_requested =>
+            {
+                cell.next = Phase::Stopped;
+            }
+            (Bug::StopThenCloseEndsStopped, Event::Stop, Phase::Running) => {
+                self.stop_requested = true;
+            }
+            (Bug::HaltOnStoppedErrs, Event::Stop, Phase::Stopped) => {
+                return Some(Cell {
+                    next: self.phase,
+                    returns: Returns::ErrClosed,
+                    cancels_context: false,
+                    resolves_done: false,
+                    new_run: false,
+                    waits: false,
+                });
+            }
+            _ => {}
+        }
+        if cell.cancels_context {
+            self.ctx_cancelled[self.run] = true;
+        }
+        if cell.resolves_done {
+            self.done[self.run] = true;
+        }
+        if cell.new_run {
+            self.run += 1;
+            self.ctx_cancelled
+                .push(self.bug == Bug::RestartKeepsContext);
+            self.done.push(false);
+            self.stop_requested = false;
+        }
+        self.phase = cell.next;
+        Some(cell)
     }
 
-    fn resolve_done(&mut self) {
-        self.done[self.run] = true;
+    /// [`apply`](Model::apply) for an event the spec lists here.
+    fn must_apply(&mut self, event: Event) -> Cell {
+        let (kind, phase) = (self.kind, self.phase);
+        self.apply(event).unwrap_or_else(|| {
+            panic!(
+                "spec: no row for {} {} {}",
+                kind.name(),
+                phase.name(),
+                event.name()
+            )
+        })
+    }
+
+    /// What the wait a call returns waits for: the current run's end if
+    /// the cell says the call waits, else nothing.
+    fn wait_of(&self, cell: Cell, run: usize) -> WaitRef {
+        if cell.waits {
+            WaitRef::Run(run)
+        } else {
+            WaitRef::Ready
+        }
     }
 
     // ---- events -------------------------------------------------------
 
-    /// `start()`: from Created the first run begins (its context and done
-    /// signal exist already); from Stopped (Many) a new run begins with a
-    /// fresh context and done signal; while running it is refused with
-    /// `Running`, or `Closed` once a close was requested; Closed refuses.
+    /// `start()`.
     pub fn start(&mut self) -> Result<(), Error> {
-        match self.phase {
-            Phase::Created => {
-                self.phase = Phase::Running;
-                Ok(())
-            }
-            Phase::Stopped => {
-                self.run += 1;
-                self.ctx_cancelled
-                    .push(self.bug == Bug::RestartKeepsContext);
-                self.done.push(false);
-                self.stop_requested = false;
-                self.phase = Phase::Running;
-                Ok(())
-            }
-            Phase::Running | Phase::Stopping => Err(Error::Running),
-            Phase::Closing | Phase::Closed => Err(Error::Closed),
-        }
+        result(self.must_apply(Event::Start).returns)
     }
 
-    /// The run's guard is stopped or dropped: the run's context is cancelled
-    /// (if it was not yet), its done signal resolves; One ends Closed, Many
-    /// ends Stopped unless a close was requested.
+    /// The run's guard is stopped or dropped.
     ///
     /// # Panics
     ///
@@ -204,101 +244,67 @@ impl Model {
     /// [`complete`](Model::complete), or `false` (and no change) if no run is
     /// in progress.
     pub fn try_complete(&mut self) -> bool {
-        let next = match (self.kind, self.phase) {
-            (Kind::One, Phase::Running) => Phase::Closed,
-            (Kind::Many, Phase::Running) | (_, Phase::Stopping) => Phase::Stopped,
-            (Kind::Many, Phase::Closing)
-                if self.bug == Bug::StopThenCloseEndsStopped && self.stop_requested =>
-            {
-                Phase::Stopped
-            }
-            (_, Phase::Closing) => Phase::Closed,
-            (_, Phase::Created | Phase::Stopped | Phase::Closed) => return false,
-        };
-        self.cancel_context();
-        self.resolve_done();
-        self.phase = next;
-        true
+        self.apply(Event::Complete).is_some()
     }
 
     /// `stop()` / `stop2()` / `halt()` (Many only): the state before the call
-    /// and what the returned wait waits for. A running instance has its
-    /// context cancelled and the wait is for the run's end; Created and
-    /// Stopped are left alone (wait resolved at once); Closed refuses.
+    /// and what the returned wait waits for.
     pub fn stop(&mut self) -> Result<(State, WaitRef), Error> {
         assert_eq!(self.kind, Kind::Many, "One has no stop");
-        let prev = self.state();
-        match self.phase {
-            Phase::Created => Ok((prev, WaitRef::Ready)),
-            Phase::Running => {
-                self.cancel_context();
-                self.stop_requested = true;
-                self.phase = Phase::Stopping;
-                Ok((prev, WaitRef::Run(self.run)))
-            }
-            Phase::Stopping | Phase::Closing => Ok((prev, WaitRef::Run(self.run))),
-            Phase::Stopped if self.bug == Bug::HaltOnStoppedErrs => Err(Error::Closed),
-            Phase::Stopped => Ok((prev, WaitRef::Ready)),
-            Phase::Closed => Err(Error::Closed),
-        }
+        let (prev, run) = (self.state(), self.run);
+        let cell = self.must_apply(Event::Stop);
+        result(cell.returns).map(|()| (prev, self.wait_of(cell, run)))
     }
 
     /// `close()` / `close2()` / `cancel()` (and dropping the last handle):
     /// the state before the call and what the returned wait waits for.
-    /// Created closes at once (context cancelled, done resolved); a running
-    /// instance has its context cancelled and is marked for closing, the
-    /// wait is for the run's end; Stopped closes (its context and done were
-    /// settled when the run ended); Closed is left alone.
     pub fn close(&mut self) -> (State, WaitRef) {
-        let prev = self.state();
-        let wait = match self.phase {
-            Phase::Created => {
-                self.cancel_context();
-                self.resolve_done();
-                self.phase = Phase::Closed;
-                WaitRef::Ready
-            }
-            Phase::Running | Phase::Stopping => {
-                self.cancel_context();
-                self.phase = Phase::Closing;
-                WaitRef::Run(self.run)
-            }
-            Phase::Closing => WaitRef::Run(self.run),
-            Phase::Stopped => {
-                self.phase = Phase::Closed;
-                WaitRef::Ready
-            }
-            Phase::Closed => WaitRef::Ready,
-        };
-        (prev, wait)
+        let (prev, run) = (self.state(), self.run);
+        let cell = self.must_apply(Event::Close);
+        assert_eq!(cell.returns, Returns::Ok, "spec: a close cannot fail");
+        (prev, self.wait_of(cell, run))
     }
 
-    /// The parent token was cancelled: the same change as a close (the spec
-    /// lists the same rows for both), with nothing returned.
+    /// The parent token was cancelled.
     pub fn parent_cancel(&mut self) {
-        let _ = self.close();
+        self.must_apply(Event::ParentCancel);
     }
 
     // ---- reads ----------------------------------------------------------
 
-    /// `state()`.
+    /// `state()`: the spec's reads in the current state.
     pub fn state(&self) -> State {
-        match self.phase {
-            Phase::Created => State::Created,
-            Phase::Running | Phase::Stopping | Phase::Closing => State::Running,
-            Phase::Stopped => State::Stopped,
-            Phase::Closed => State::Closed,
-        }
+        public(oracle().reads(self.phase).state)
     }
 
-    /// `context().is_cancelled()`: the current run's context.
+    /// `context().is_cancelled()`: the current run's context. The spec says
+    /// it twice: the "cancels context" cells applied in this run, and the
+    /// reads of the current state; a spec whose two answers differ is
+    /// reported here (a wrong variant may set the flag where the reads do
+    /// not: the flag then counts).
     pub fn context_cancelled(&self) -> bool {
-        self.ctx_cancelled[self.run]
+        let reads = oracle().reads(self.phase).context_cancelled;
+        self.agree(self.ctx_cancelled[self.run], reads, "context cancelled")
     }
 
-    /// `done().is_done()`: the current run's done signal.
+    /// `done().is_done()`: the current run's done signal, from the "resolves
+    /// done" cells and the reads, as for the context.
     pub fn done_resolved(&self) -> bool {
-        self.done[self.run]
+        let reads = oracle().reads(self.phase).done_resolved;
+        self.agree(self.done[self.run], reads, "done resolved")
+    }
+
+    fn agree(&self, cells: bool, reads: bool, what: &str) -> bool {
+        if self.bug == Bug::None {
+            assert_eq!(
+                cells,
+                reads,
+                "spec: the cells applied in run {} say {what}: {cells}, the reads of {} say {reads}",
+                self.run,
+                self.phase.name()
+            );
+        }
+        cells || reads
     }
 
     /// What a `done()` taken now waits for.
