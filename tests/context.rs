@@ -9,7 +9,7 @@ mod common;
 
 use common::model::{Kind, Phase};
 use common::spec::{Event, Oracle, Returns};
-use runcycle::{Error, Guard, Many, One, State};
+use runcycle::{Guard, Many, One, StartError, State};
 
 /// The phases of the table (the spec's states).
 const PHASES: [Phase; 6] = Phase::ALL;
@@ -24,18 +24,18 @@ fn many_in(phase: Phase) -> (Many, Option<Guard>) {
             None
         }
         Phase::Closed => {
-            drop(many.close());
+            many.close();
             None
         }
         Phase::Running => Some(many.start().unwrap()),
         Phase::Stopping => {
             let guard = many.start().unwrap();
-            drop(many.stop().unwrap());
+            many.stop().unwrap();
             Some(guard)
         }
         Phase::Closing => {
             let guard = many.start().unwrap();
-            drop(many.close());
+            many.close();
             Some(guard)
         }
     };
@@ -67,8 +67,8 @@ fn cancelling_a_child_of_a_many_context_changes_nothing_in_any_state() {
             .expect("Many can start in every phase")
             .returns;
         match start {
-            Returns::ErrRunning => assert_eq!(many.start().unwrap_err(), Error::Running),
-            Returns::ErrClosed => assert_eq!(many.start().unwrap_err(), Error::Closed),
+            Returns::ErrRunning => assert_eq!(many.start().unwrap_err(), StartError::Running),
+            Returns::ErrClosed => assert_eq!(many.start().unwrap_err(), StartError::Closed),
             Returns::Ok => {
                 let run = many.start().unwrap();
                 assert!(
@@ -91,7 +91,7 @@ fn cancelling_a_child_of_a_created_one_context_does_not_cancel_its_run() {
         !guard.context().is_cancelled(),
         "the first run must not start cancelled"
     );
-    let _ = one.cancel();
+    one.close();
     assert!(guard.context().is_cancelled());
 }
 
@@ -100,7 +100,7 @@ fn a_child_token_is_cancelled_with_the_run() {
     let (many, guard) = many_in(Phase::Running);
     let child = many.context().child_token();
     assert!(!child.is_cancelled());
-    drop(many.stop().unwrap());
+    many.stop().unwrap();
     assert!(child.is_cancelled());
     drop(guard);
 }
@@ -112,7 +112,7 @@ fn a_context_debugs_as_its_cancellation() {
         format!("{:?}", one.context()),
         "Context { cancelled: false }"
     );
-    let _ = one.cancel();
+    one.close();
     assert_eq!(
         format!("{:?}", one.context()),
         "Context { cancelled: true }"
@@ -138,7 +138,7 @@ fn run_until_cancelled_gives_the_output_or_none_once_cancelled() {
         let guard = many.start().unwrap();
         let ctx = guard.context();
         assert_eq!(ctx.run_until_cancelled(async { 7 }).await, Some(7));
-        let _ = many.halt();
+        let _ = many.stop();
         assert_eq!(
             ctx.run_until_cancelled(std::future::pending::<u8>()).await,
             None

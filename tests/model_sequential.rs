@@ -26,23 +26,27 @@ use proptest::prelude::*;
 use proptest::strategy::{Union, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
-use runcycle::{Error, Guard, State, Wait};
+use runcycle::{Guard, StartError, State, Transition, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// One step of a sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
     Start,
-    /// Ends the run: `guard.stop()` if `explicit`, else `drop(guard)`.
+    /// Ends the run: `guard.complete()` if `explicit`, else `drop(guard)`.
     Complete {
         explicit: bool,
     },
-    Stop,
-    Stop2,
-    Halt,
-    Close,
-    Close2,
-    Cancel,
+    /// `stop()`: the `Transition`'s previous state is checked; its wait is
+    /// kept and checked in later steps if `keep`, else dropped at once (a
+    /// fire-and-forget stop, Go's `Halt`).
+    Stop {
+        keep: bool,
+    },
+    /// `close()`, likewise (dropped at once: Go's `Cancel`).
+    Close {
+        keep: bool,
+    },
     /// Cancels the parent token given to `with_parent`.
     ParentCancel,
     /// Keeps `context()` to check it in later steps.
@@ -75,8 +79,8 @@ enum Parent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Expect {
     Nothing,
-    Start(Result<(), Error>),
-    Stop(Result<(State, WaitRef), Error>),
+    Start(Result<(), StartError>),
+    Stop(Result<(State, WaitRef), StartError>),
     Close(State, WaitRef),
 }
 
@@ -157,19 +161,19 @@ impl<const KIND: u8, const BUG: u8> ReferenceStateMachine for Machine<KIND, BUG>
         // (`many_sequences_restart` measures it).
         if state.handles > 0 {
             add(&mut ops, 40, Op::Start);
-            // The three closes share a weight of 2.
             ops.push((
                 2,
-                prop_oneof![Just(Op::Close), Just(Op::Close2), Just(Op::Cancel)].boxed(),
+                any::<bool>().prop_map(|keep| Op::Close { keep }).boxed(),
             ));
             add(&mut ops, 4, Op::TakeContext);
             add(&mut ops, 4, Op::TakeDone);
             add(&mut ops, 1, Op::CloneHandle);
             add(&mut ops, 1, Op::DropHandle);
             if state.model.kind() == Kind::Many {
-                add(&mut ops, 4, Op::Stop);
-                add(&mut ops, 2, Op::Stop2);
-                add(&mut ops, 4, Op::Halt);
+                ops.push((
+                    10,
+                    any::<bool>().prop_map(|keep| Op::Stop { keep }).boxed(),
+                ));
             }
         }
         if state.model.is_running() {
@@ -196,14 +200,12 @@ impl<const KIND: u8, const BUG: u8> ReferenceStateMachine for Machine<KIND, BUG>
         let has_handle = state.handles > 0;
         match op {
             Op::Start
-            | Op::Close
-            | Op::Close2
-            | Op::Cancel
+            | Op::Close { .. }
             | Op::TakeContext
             | Op::TakeDone
             | Op::CloneHandle
             | Op::DropHandle => has_handle,
-            Op::Stop | Op::Stop2 | Op::Halt => has_handle && state.model.kind() == Kind::Many,
+            Op::Stop { .. } => has_handle && state.model.kind() == Kind::Many,
             Op::Complete { .. } | Op::TakeGuardContext => state.model.is_running(),
             Op::ParentCancel => state.parent != Parent::None,
             Op::Recheck => true,
@@ -218,18 +220,18 @@ impl<const KIND: u8, const BUG: u8> ReferenceStateMachine for Machine<KIND, BUG>
                 m.complete();
                 Expect::Nothing
             }
-            Op::Stop | Op::Stop2 | Op::Halt => {
+            Op::Stop { keep } => {
                 let r = m.stop();
                 if let Ok((_, wait)) = r {
-                    if *op != Op::Halt {
+                    if *keep {
                         state.waits.push(wait);
                     }
                 }
                 Expect::Stop(r)
             }
-            Op::Close | Op::Close2 | Op::Cancel => {
+            Op::Close { keep } => {
                 let (prev, wait) = m.close();
-                if *op != Op::Cancel {
+                if *keep {
                     state.waits.push(wait);
                 }
                 Expect::Close(prev, wait)
@@ -329,55 +331,39 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
             Op::Complete { explicit } => {
                 let guard = sut.guard.take().expect("the model said a guard is held");
                 if explicit {
-                    guard.stop();
+                    guard.complete();
                 } else {
                     drop(guard);
                 }
             }
-            Op::Stop | Op::Stop2 | Op::Halt => {
+            Op::Stop { keep } => {
                 let Expect::Stop(want) = want else {
                     unreachable!()
                 };
-                match op {
-                    Op::Stop => match (sut.inst().stop(), want) {
-                        (Ok(wait), Ok((_, w))) => {
-                            check_wait(&wait, *w, m, "the wait stop returned");
-                            sut.waits.push(wait);
+                match (sut.inst().stop(), want) {
+                    (Ok(stopping), Ok((want_prev, w))) => {
+                        assert_eq!(stopping.previous(), *want_prev, "{op:?}: previous state");
+                        check_transition(&stopping, *w, m, "the wait stop returned");
+                        if keep {
+                            sut.waits.push(stopping.into_wait());
                         }
-                        (got, _) => assert_eq!(got.map(|_| ()), want.map(|_| ()), "{op:?}"),
-                    },
-                    Op::Stop2 => match (sut.inst().stop2(), want) {
-                        (Ok((prev, wait)), Ok((want_prev, w))) => {
-                            assert_eq!(prev, *want_prev, "{op:?}: previous state");
-                            check_wait(&wait, *w, m, "the wait stop2 returned");
-                            sut.waits.push(wait);
-                        }
-                        (got, _) => assert_eq!(
-                            got.map(|(prev, _)| prev),
-                            want.map(|(prev, _)| prev),
-                            "{op:?}"
-                        ),
-                    },
-                    _ => assert_eq!(sut.inst().halt(), want.map(|(prev, _)| prev), "{op:?}"),
+                    }
+                    (got, _) => assert_eq!(
+                        got.map(|t| t.previous()),
+                        want.map(|(prev, _)| prev),
+                        "{op:?}"
+                    ),
                 }
             }
-            Op::Close | Op::Close2 | Op::Cancel => {
+            Op::Close { keep } => {
                 let Expect::Close(want_prev, w) = want else {
                     unreachable!()
                 };
-                match op {
-                    Op::Close => {
-                        let wait = sut.inst().close();
-                        check_wait(&wait, *w, m, "the wait close returned");
-                        sut.waits.push(wait);
-                    }
-                    Op::Close2 => {
-                        let (prev, wait) = sut.inst().close2();
-                        assert_eq!(prev, *want_prev, "{op:?}: previous state");
-                        check_wait(&wait, *w, m, "the wait close2 returned");
-                        sut.waits.push(wait);
-                    }
-                    _ => assert_eq!(sut.inst().cancel(), *want_prev, "{op:?}"),
+                let closing = sut.inst().close();
+                assert_eq!(closing.previous(), *want_prev, "{op:?}: previous state");
+                check_transition(&closing, *w, m, "the wait close returned");
+                if keep {
+                    sut.waits.push(closing.into_wait());
                 }
             }
             Op::ParentCancel => sut.parent.as_ref().expect("a parent").cancel(),
@@ -441,6 +427,16 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
             check_wait(wait, *w, m, &format!("stop/close wait #{i}"));
         }
     }
+}
+
+/// [`check_wait`] for the wait a `Transition` holds.
+fn check_transition(transition: &Transition, w: WaitRef, m: &Model, what: &str) {
+    assert_eq!(
+        transition.is_done(),
+        m.wait_resolved(w),
+        "{what} ({w:?}) resolved, in {:?}",
+        m.phase()
+    );
 }
 
 fn check_wait(wait: &Wait, w: WaitRef, m: &Model, what: &str) {
@@ -639,10 +635,10 @@ fn wrong_model_stop_then_close_is_caught() {
 }
 
 #[test]
-fn wrong_model_halt_on_stopped_is_caught() {
+fn wrong_model_stop_on_stopped_is_caught() {
     let (_, ops) = shrunk_counterexample::<ShotTest<MANY, 2>>();
     assert!(ops.len() <= 6, "not shrunk: {ops:?}");
-    assert!(matches!(ops.last(), Some(Op::Stop | Op::Stop2 | Op::Halt)));
+    assert!(matches!(ops.last(), Some(Op::Stop { .. })));
 }
 
 #[test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::model::public;
 use common::spec::{self, Event, Kind, Oracle, Phase, Returns};
-use runcycle::{Error, Guard, Many, One, State, Wait};
+use runcycle::{Guard, Many, One, StartError, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// One or Many behind one interface, for table-driven tests.
@@ -31,7 +31,7 @@ impl Inst {
             _ => panic!("unknown kind {kind}"),
         }
     }
-    fn start(&self) -> Result<Guard, Error> {
+    fn start(&self) -> Result<Guard, StartError> {
         match self {
             Inst::One(i) => i.start(),
             Inst::Many(i) => i.start(),
@@ -55,16 +55,18 @@ impl Inst {
             Inst::Many(i) => i.done(),
         }
     }
-    fn close2(&self) -> (State, Wait) {
+    fn close(&self) -> runcycle::Transition {
         match self {
-            Inst::One(i) => i.close2(),
-            Inst::Many(i) => i.close2(),
+            Inst::One(i) => i.close(),
+            Inst::Many(i) => i.close(),
         }
     }
-    fn stop2(&self) -> Result<(State, Wait), Error> {
+    /// `Many::stop`; its `ClosedError` as `StartError::Closed`, the
+    /// spec's `Err(Closed)`.
+    fn stop(&self) -> Result<runcycle::Transition, StartError> {
         match self {
             Inst::One(_) => panic!("One has no stop"),
-            Inst::Many(i) => i.stop2(),
+            Inst::Many(i) => i.stop().map_err(StartError::from),
         }
     }
 }
@@ -100,8 +102,9 @@ fn observe(kind: &str, inst: &Inst) -> &'static str {
         );
         let answer = match inst.start() {
             Ok(_) => panic!("start succeeded in one of {alike:?}"),
-            Err(Error::Running) => Returns::ErrRunning,
-            Err(Error::Closed) => Returns::ErrClosed,
+            Err(StartError::Running) => Returns::ErrRunning,
+            Err(StartError::Closed) => Returns::ErrClosed,
+            Err(e) => panic!("an error the spec does not know: {e:?}"),
         };
         alike
             .into_iter()
@@ -128,16 +131,14 @@ fn setup(kind: &str, state: &str) -> Setup {
         "Running" => guard = Some(inst.start().unwrap()),
         "Stopping" => {
             guard = Some(inst.start().unwrap());
-            let (prev, _) = inst.stop2().unwrap();
-            assert_eq!(prev, State::Running);
+            assert_eq!(inst.stop().unwrap().previous(), State::Running);
         }
         "Closing" => {
             guard = Some(inst.start().unwrap());
-            let (prev, _) = inst.close2();
-            assert_eq!(prev, State::Running);
+            assert_eq!(inst.close().previous(), State::Running);
         }
         "Stopped" => drop(inst.start().unwrap()),
-        "Closed" => drop(inst.close2()),
+        "Closed" => drop(inst.close()),
         _ => panic!("unknown state {state}"),
     }
     assert_eq!(observe(kind, &inst), state, "setup of {kind} {state}");
@@ -168,25 +169,27 @@ fn check_row(row: &spec::Transition) {
                 s.guard = Some(guard);
                 ("ok", None)
             }
-            Err(Error::Running) => ("Err(Running)", None),
-            Err(Error::Closed) => ("Err(Closed)", None),
+            Err(StartError::Running) => ("Err(Running)", None),
+            Err(StartError::Closed) => ("Err(Closed)", None),
+            Err(e) => panic!("{what}: an error the spec does not know: {e:?}"),
         },
         "complete" => {
             drop(s.guard.take().expect("complete needs a run"));
             ("ok", None)
         }
-        "stop" => match s.inst.stop2() {
-            Ok((p, wait)) => {
-                assert_eq!(p, prev, "{what}: previous state");
-                ("ok", Some(wait))
+        "stop" => match s.inst.stop() {
+            Ok(stopping) => {
+                assert_eq!(stopping.previous(), prev, "{what}: previous state");
+                ("ok", Some(stopping.into_wait()))
             }
-            Err(Error::Closed) => ("Err(Closed)", None),
-            Err(Error::Running) => ("Err(Running)", None),
+            Err(StartError::Closed) => ("Err(Closed)", None),
+            Err(StartError::Running) => ("Err(Running)", None),
+            Err(e) => panic!("{what}: an error the spec does not know: {e:?}"),
         },
         "close" => {
-            let (p, wait) = s.inst.close2();
-            assert_eq!(p, prev, "{what}: previous state");
-            ("ok", Some(wait))
+            let closing = s.inst.close();
+            assert_eq!(closing.previous(), prev, "{what}: previous state");
+            ("ok", Some(closing.into_wait()))
         }
         "parent-cancel" => {
             s.parent.cancel();

@@ -20,7 +20,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use proptest::test_runner::{Config, FileFailurePersistence};
-use runcycle::{Error, Guard, Many, One, State, Wait};
+use runcycle::{Guard, Many, One, StartError, State, Transition, Wait};
 use tokio_util::sync::CancellationToken;
 
 use super::spec::{Cell, Event, Oracle, Public, Returns};
@@ -32,11 +32,11 @@ fn oracle() -> &'static Oracle {
 }
 
 /// The spec's "returns" column as the crate's result.
-fn result(returns: Returns) -> Result<(), Error> {
+fn result(returns: Returns) -> Result<(), StartError> {
     match returns {
         Returns::Ok => Ok(()),
-        Returns::ErrRunning => Err(Error::Running),
-        Returns::ErrClosed => Err(Error::Closed),
+        Returns::ErrRunning => Err(StartError::Running),
+        Returns::ErrClosed => Err(StartError::Closed),
     }
 }
 
@@ -59,9 +59,9 @@ pub enum Bug {
     /// Wrong: a Many run that was stopped and then closed ends Stopped when
     /// it completes (the spec: Closing + complete -> Closed).
     StopThenCloseEndsStopped,
-    /// Wrong: stop/stop2/halt on a Stopped Many return `Err(Closed)` (the
+    /// Wrong: a stop on a Stopped Many returns `Err(Closed)` (the
     /// spec: `ok`, a no-op).
-    HaltOnStoppedErrs,
+    StopOnStoppedErrs,
     /// Wrong: a restart keeps the previous run's (cancelled) context (the
     /// spec: a new run has a fresh context).
     RestartKeepsContext,
@@ -73,7 +73,7 @@ impl Bug {
         match n {
             0 => Bug::None,
             1 => Bug::StopThenCloseEndsStopped,
-            2 => Bug::HaltOnStoppedErrs,
+            2 => Bug::StopOnStoppedErrs,
             3 => Bug::RestartKeepsContext,
             _ => panic!("no such model variant"),
         }
@@ -173,7 +173,7 @@ impl Model {
             (Bug::StopThenCloseEndsStopped, Event::Stop, Phase::Running) => {
                 self.stop_requested = true;
             }
-            (Bug::HaltOnStoppedErrs, Event::Stop, Phase::Stopped) => {
+            (Bug::StopOnStoppedErrs, Event::Stop, Phase::Stopped) => {
                 return Some(Cell {
                     next: self.phase,
                     returns: Returns::ErrClosed,
@@ -228,7 +228,7 @@ impl Model {
     // ---- events -------------------------------------------------------
 
     /// `start()`.
-    pub fn start(&mut self) -> Result<(), Error> {
+    pub fn start(&mut self) -> Result<(), StartError> {
         result(self.must_apply(Event::Start).returns)
     }
 
@@ -247,9 +247,11 @@ impl Model {
         self.apply(Event::Complete).is_some()
     }
 
-    /// `stop()` / `stop2()` / `halt()` (Many only): the state before the call
+    /// `stop()` (Many only): the state before the call
     /// and what the returned wait waits for.
-    pub fn stop(&mut self) -> Result<(State, WaitRef), Error> {
+    /// A stop: the error is `StartError::Closed` where the crate returns
+    /// `ClosedError` (compare through `StartError::from`).
+    pub fn stop(&mut self) -> Result<(State, WaitRef), StartError> {
         assert_eq!(self.kind, Kind::Many, "One has no stop");
         let (prev, run) = (self.state(), self.run);
         let cell = self.must_apply(Event::Stop);
@@ -343,7 +345,7 @@ impl Inst {
         }
     }
 
-    pub fn start(&self) -> Result<Guard, Error> {
+    pub fn start(&self) -> Result<Guard, StartError> {
         match self {
             Inst::One(i) => i.start(),
             Inst::Many(i) => i.start(),
@@ -371,24 +373,10 @@ impl Inst {
         }
     }
 
-    pub fn close(&self) -> Wait {
+    pub fn close(&self) -> Transition {
         match self {
             Inst::One(i) => i.close(),
             Inst::Many(i) => i.close(),
-        }
-    }
-
-    pub fn close2(&self) -> (State, Wait) {
-        match self {
-            Inst::One(i) => i.close2(),
-            Inst::Many(i) => i.close2(),
-        }
-    }
-
-    pub fn cancel(&self) -> State {
-        match self {
-            Inst::One(i) => i.cancel(),
-            Inst::Many(i) => i.cancel(),
         }
     }
 
@@ -399,16 +387,10 @@ impl Inst {
         }
     }
 
-    pub fn stop(&self) -> Result<Wait, Error> {
-        self.many().stop()
-    }
-
-    pub fn stop2(&self) -> Result<(State, Wait), Error> {
-        self.many().stop2()
-    }
-
-    pub fn halt(&self) -> Result<State, Error> {
-        self.many().halt()
+    /// `Many::stop`, its `ClosedError` as `StartError::Closed` (the model's
+    /// form).
+    pub fn stop(&self) -> Result<Transition, StartError> {
+        self.many().stop().map_err(StartError::from)
     }
 }
 
