@@ -47,7 +47,7 @@ use std::sync::atomic::Ordering::{Acquire, Release, SeqCst};
 use std::task::{Context, Wake, Waker};
 
 use loom::thread;
-use runcycle::{Error, Many, One, State};
+use runcycle::{Many, One, StartError, State};
 use tokio_util::sync::CancellationToken;
 
 use common::script::Inst;
@@ -58,7 +58,7 @@ use common::{cell, model, outcome, public};
 /// and not asked to close, with `Closed` once a close is requested. (Every
 /// model below calls it only while a run is current or the instance closed,
 /// so it never starts anything.)
-fn refusal<G>(res: Result<G, Error>) -> Error {
+fn refusal<G>(res: Result<G, StartError>) -> StartError {
     match res {
         Ok(_) => panic!("model bug: the probing start() started a run"),
         Err(e) => e,
@@ -155,7 +155,7 @@ fn state_after(kind: Kind, phase: Phase, event: Event) -> State {
 /// What `start()` answers once `event` happened in `phase` (the spec's
 /// start row of the state it leads to); the models use `start()` as a read
 /// only where it is refused.
-fn refusal_after(kind: Kind, phase: Phase, event: Event) -> Error {
+fn refusal_after(kind: Kind, phase: Phase, event: Event) -> StartError {
     let next = spec_cell(kind, phase, event).next;
     match outcome(spec_cell(kind, next, Event::Start).returns) {
         Ok(()) => panic!("model bug: start() in {} would start a run", next.name()),
@@ -228,7 +228,7 @@ where
 }
 
 /// `start()` as a read (see [`refusal`]).
-fn probe_start<I: Inst>(inst: &I) -> Error {
+fn probe_start<I: Inst>(inst: &I) -> StartError {
     refusal(inst.start())
 }
 
@@ -236,7 +236,8 @@ fn probe_start<I: Inst>(inst: &I) -> Error {
 // The models
 // ---------------------------------------------------------------------------
 
-/// S1 and S3 for One in `Created`: `cancel()` against a reader of a context
+/// S1 and S3 for One in `Created`: a fire-and-forget `close()` (Go's
+/// `Cancel`) against a reader of a context
 /// made before, and a reader that makes one.
 #[test]
 fn one_created_cancel() {
@@ -244,7 +245,9 @@ fn one_created_cancel() {
         let one = One::new();
         let ctx = one.context();
         let seen = Seen::new(ctx.child_token());
-        let canceller = caller(&one, State::Created, "cancel()", |one| (one.cancel(), ()));
+        let canceller = caller(&one, State::Created, "close()", |one| {
+            (one.close().previous(), ())
+        });
         let closed = state_after(Kind::One, Phase::Created, Event::Close);
         let reader = reader(&one, seen, ctx, One::state, closed, "the close");
         let ((), ctx) = join(canceller, reader);
@@ -255,7 +258,8 @@ fn one_created_cancel() {
     });
 }
 
-/// S1 and S3 for One while `Running`: `cancel()` (which requests the close)
+/// S1 and S3 for One while `Running`: a fire-and-forget `close()` (which
+/// requests the close)
 /// against a reader that probes the phase with `start()`.
 #[test]
 fn one_running_cancel() {
@@ -264,7 +268,9 @@ fn one_running_cancel() {
         let guard = one.start().unwrap();
         let ctx = guard.context();
         let seen = Seen::new(ctx.child_token());
-        let canceller = caller(&one, State::Running, "cancel()", |one| (one.cancel(), ()));
+        let canceller = caller(&one, State::Running, "close()", |one| {
+            (one.close().previous(), ())
+        });
         let refused = refusal_after(Kind::One, Phase::Running, Event::Close);
         let reader = reader(&one, seen, ctx, probe_start, refused, "the close");
         let ((), ctx) = join(canceller, reader);
@@ -321,7 +327,10 @@ fn many_close() {
         let guard = many.start().unwrap();
         let ctx = guard.context();
         let seen = Seen::new(ctx.child_token());
-        let closer = caller(&many, State::Running, "close2()", Many::close2);
+        let closer = caller(&many, State::Running, "close()", |many| {
+            let closing = many.close();
+            (closing.previous(), closing)
+        });
         let refused = refusal_after(Kind::Many, Phase::Running, Event::Close);
         let reader = reader(&many, seen, ctx, probe_start, refused, "the close");
         let ((), ctx) = join(closer, reader);
@@ -345,11 +354,12 @@ fn many_stop() {
         let ctx = guard.context();
         let stopper = with(&many, |many| {
             let mine = many.context();
-            let (prev, wait) = many.stop2().unwrap();
+            let stopping = many.stop().unwrap();
+            let prev = stopping.previous();
             if prev == State::Running {
-                assert!(mine.is_cancelled(), "S4: stop2() returned, context live");
+                assert!(mine.is_cancelled(), "S4: stop() returned, context live");
             }
-            drop(wait);
+            drop(stopping);
             prev
         });
         let body = thread::spawn(move || {

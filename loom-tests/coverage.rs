@@ -23,9 +23,9 @@ const OPS: &[&str] = &[
     "start",
     "complete",
     "stop",
-    "halt",
+    "stop-forget",
     "close",
-    "cancel",
+    "close-forget",
     "parent-cancel",
     "last-drop",
     "context",
@@ -39,10 +39,10 @@ fn op(act: Act) -> Option<&'static str> {
     Some(match act {
         Act::Start(_) => "start",
         Act::Complete(_) => "complete",
-        Act::Stop(_) | Act::Stop2(_) => "stop",
-        Act::Halt => "halt",
-        Act::Close(_) | Act::Close2(_) => "close",
-        Act::Cancel => "cancel",
+        Act::Stop(_) => "stop",
+        Act::StopForget => "stop-forget",
+        Act::Close(_) => "close",
+        Act::CloseForget => "close-forget",
         Act::ParentCancel => "parent-cancel",
         Act::DropHandle => "last-drop",
         Act::Context | Act::GuardCtx(_) => "context",
@@ -55,7 +55,7 @@ fn op(act: Act) -> Option<&'static str> {
 
 /// Why a pair is not modelled, if it cannot happen.
 fn impossible(kind: Kind, a: &str, b: &str) -> Option<&'static str> {
-    if kind == Kind::One && ["stop", "halt"].iter().any(|x| *x == a || *x == b) {
+    if kind == Kind::One && ["stop", "stop-forget"].iter().any(|x| *x == a || *x == b) {
         return Some("n/a (One has no stop)");
     }
     // Dropping the *last* handle cannot race with a call that needs a
@@ -63,9 +63,9 @@ fn impossible(kind: Kind, a: &str, b: &str) -> Option<&'static str> {
     let needs_handle = [
         "start",
         "stop",
-        "halt",
+        "stop-forget",
         "close",
-        "cancel",
+        "close-forget",
         "done",
         "state",
         "last-drop",
@@ -111,7 +111,7 @@ fn table(kind: Kind) -> (String, Vec<String>) {
     let ops: Vec<&str> = OPS
         .iter()
         .copied()
-        .filter(|o| kind == Kind::Many || !["stop", "halt"].contains(o))
+        .filter(|o| kind == Kind::Many || !["stop", "stop-forget"].contains(o))
         .collect();
     let mut out = String::new();
     let mut missing = Vec::new();
@@ -231,11 +231,11 @@ fn three_party_table() -> (String, Vec<String>) {
             _ => None,
         }),
         ("stop", |a| match a {
-            Act::Stop(w) | Act::Stop2(w) => Some(w),
+            Act::Stop(w) => Some(w),
             _ => None,
         }),
         ("close", |a| match a {
-            Act::Close(w) | Act::Close2(w) => Some(w),
+            Act::Close(w) => Some(w),
             _ => None,
         }),
     ];

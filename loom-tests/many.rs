@@ -49,8 +49,8 @@ fn close_close() {
 }
 
 #[test]
-fn halt_start() {
-    run(&MANY_HALT_START);
+fn stop_forget_start() {
+    run(&MANY_STOP_FORGET_START);
 }
 
 #[test]

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Instant;
 
 use loom::cell::UnsafeCell;
-use runcycle::{Error, State};
+use runcycle::{StartError, State};
 
 // ---------------------------------------------------------------------------
 // The runner
@@ -141,11 +141,11 @@ pub fn cell(kind: Kind, phase: Phase, ev: Ev) -> Option<Cell> {
 }
 
 /// The spec's "returns" column as the crate's result.
-pub fn outcome(returns: Returns) -> Result<(), Error> {
+pub fn outcome(returns: Returns) -> Result<(), StartError> {
     match returns {
         Returns::Ok => Ok(()),
-        Returns::ErrRunning => Err(Error::Running),
-        Returns::ErrClosed => Err(Error::Closed),
+        Returns::ErrRunning => Err(StartError::Running),
+        Returns::ErrClosed => Err(StartError::Closed),
     }
 }
 
@@ -232,16 +232,20 @@ pub fn assert_order(kind: Kind, seen: &[State]) {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `start()`; `guard` names the guard an `Ok` produced.
-    Start { guard: u8, res: Result<(), Error> },
+    Start {
+        guard: u8,
+        res: Result<(), StartError>,
+    },
     /// The guard `guard` was dropped (completion).
     Complete { guard: u8 },
-    /// `stop()` (prev `None`), `stop2()`/`halt()` (prev `Some`); `wait`
-    /// names the returned wait, if kept.
+    /// `stop()`: its previous state (`None`: not observed), or its error
+    /// (`ClosedError` as `StartError::Closed`); `wait` names the returned
+    /// wait, if kept.
     Stop {
-        res: Result<Option<State>, Error>,
+        res: Result<Option<State>, StartError>,
         wait: Option<u8>,
     },
-    /// `close()` (prev `None`), `close2()`/`cancel()`/last handle dropped.
+    /// `close()` or the last handle dropped (prev `None`: not observed).
     Close {
         prev: Option<State>,
         wait: Option<u8>,
@@ -623,7 +627,7 @@ pub fn self_test() {
             }],
         },
     );
-    // A close2 reporting Running after the only run ended.
+    // A close reporting Running after the only run ended.
     rejects(
         Kind::Many,
         History {
@@ -686,7 +690,7 @@ pub fn self_test() {
                     O::ParentSeen(true),
                     O::Start {
                         guard: 0,
-                        res: Err(runcycle::Error::Closed),
+                        res: Err(StartError::Closed),
                     },
                 ],
             ],

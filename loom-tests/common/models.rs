@@ -49,40 +49,40 @@ pub static ONE_START_START: Model = Model {
 };
 
 both!(
-    /// A run against close2 (waiting for it) and cancel.
+    /// A run against close (waiting for it) and a dropped close.
     ONE_START_CLOSE, MANY_START_CLOSE, "start_close", {
         parent: false,
         bound: Some(3),
         prefix: &[],
         threads: &[
             &[Start(0), GuardCtx(0), Complete(0)],
-            &[Close2(0), Wait(0), State, Idle, Cancel],
+            &[Close(0), Wait(0), State, Idle, CloseForget],
         ],
         suffix: &[State],
     }
 );
 
 both!(
-    /// The completion against close2, whose wait is awaited.
+    /// The completion against close, whose wait is awaited.
     ONE_COMPLETE_CLOSE, MANY_COMPLETE_CLOSE, "complete_close", {
         parent: false,
         bound: Some(3),
         prefix: &[Start(0), GuardCtx(0)],
         threads: &[
             &[Complete(0)],
-            &[Close2(0), Ctx(0), WaitAsync(0), State, Idle],
+            &[Close(0), Ctx(0), WaitAsync(0), State, Idle],
         ],
         suffix: &[State],
     }
 );
 
 both!(
-    /// The completion against cancel.
+    /// The completion against a dropped close.
     ONE_COMPLETE_CANCEL, MANY_COMPLETE_CANCEL, "complete_cancel", {
         parent: false,
         bound: None,
         prefix: &[Start(0), GuardCtx(0)],
-        threads: &[&[Complete(0)], &[Cancel, Ctx(0), State]],
+        threads: &[&[Complete(0)], &[CloseForget, Ctx(0), State]],
         suffix: &[State],
     }
 );
@@ -94,8 +94,8 @@ both!(
         bound: Some(3),
         prefix: &[Start(0), GuardCtx(0)],
         threads: &[
-            &[Close2(0), Cancel, Wait(0), State],
-            &[Cancel, Close(1), Complete(0)],
+            &[Close(0), CloseForget, Wait(0), State],
+            &[CloseForget, Close(1), Complete(0)],
         ],
         suffix: &[State],
     }
@@ -127,7 +127,7 @@ both!(
 );
 
 both!(
-    /// The parent's cancellation against close2 (waiting), cancel and a close
+    /// The parent's cancellation against close (waiting), a dropped close and a close
     /// wait.
     ONE_PARENT_CANCEL_CLOSE, MANY_PARENT_CANCEL_CLOSE, "parent_cancel_close", {
         parent: true,
@@ -135,7 +135,7 @@ both!(
         prefix: &[Start(0), GuardCtx(0)],
         threads: &[
             &[ParentCancel, Complete(0)],
-            &[Close2(0), Cancel, Wait(0), State],
+            &[Close(0), CloseForget, Wait(0), State],
         ],
         suffix: &[State],
     }
@@ -180,12 +180,12 @@ both!(
 );
 
 both!(
-    /// The lazy creation of the context against close2.
+    /// The lazy creation of the context against close.
     ONE_CONTEXT_CLOSE, MANY_CONTEXT_CLOSE, "context_close", {
         parent: false,
         bound: None,
         prefix: &[],
-        threads: &[&[Context, State], &[Close2(0), State]],
+        threads: &[&[Context, State], &[Close(0), State]],
         suffix: &[State],
     }
 );
@@ -215,7 +215,7 @@ pub static ONE_DONE_START: Model = Model {
     suffix: &[State],
 };
 
-/// A done wait against close2, cancel and the completion.
+/// A done wait against close, a dropped close and the completion.
 pub static ONE_DONE_CLOSE: Model = Model {
     name: "loom_one::done_close",
     kind: One,
@@ -224,7 +224,7 @@ pub static ONE_DONE_CLOSE: Model = Model {
     prefix: &[Start(0), GuardCtx(0)],
     threads: &[
         &[Done(0), Wait(0), State],
-        &[Close2(1), Cancel, Complete(0)],
+        &[Close(1), CloseForget, Complete(0)],
     ],
     suffix: &[State],
 };
@@ -280,7 +280,7 @@ both!(
     }
 );
 
-/// An observer reading `state()` against a run and a cancel.
+/// An observer reading `state()` against a run and a a dropped close.
 pub static ONE_OBSERVE: Model = Model {
     name: "loom_one::observe",
     kind: One,
@@ -290,7 +290,7 @@ pub static ONE_OBSERVE: Model = Model {
     threads: &[
         &[Start(0), GuardCtx(0), Complete(0)],
         &[State, State, State],
-        &[Cancel],
+        &[CloseForget],
     ],
     suffix: &[State],
 };
@@ -304,7 +304,7 @@ both!(
         threads: &[
             &[Complete(0)],
             &[Start(1), GuardCtx(1), Complete(1)],
-            &[Close2(0), Wait(0), State],
+            &[Close(0), Wait(0), State],
         ],
         suffix: &[State],
     }
@@ -328,18 +328,18 @@ pub static MANY_START_START: Model = Model {
     suffix: &[State],
 };
 
-/// The completion against stop2, whose wait is blocked on.
+/// The completion against stop, whose wait is blocked on.
 pub static MANY_COMPLETE_STOP: Model = Model {
     name: "loom_many::complete_stop",
     kind: Many,
     parent: false,
     bound: Some(3),
     prefix: &[Start(0), GuardCtx(0)],
-    threads: &[&[Complete(0)], &[Stop2(0), Ctx(0), Wait(0), State, Idle]],
+    threads: &[&[Complete(0)], &[Stop(0), Ctx(0), Wait(0), State, Idle]],
     suffix: &[State],
 };
 
-/// stop2 and halt against close2 and cancel on a running instance; the run
+/// stop and a dropped stop against close and a dropped close on a running instance; the run
 /// completes afterwards.
 pub static MANY_STOP_CLOSE: Model = Model {
     name: "loom_many::stop_close",
@@ -347,11 +347,11 @@ pub static MANY_STOP_CLOSE: Model = Model {
     parent: false,
     bound: None,
     prefix: &[Start(0), GuardCtx(0)],
-    threads: &[&[Stop2(0), Halt], &[Close2(1), Cancel]],
+    threads: &[&[Stop(0), StopForget], &[Close(1), CloseForget]],
     suffix: &[Ctx(0), State, Complete(0), State],
 };
 
-/// Stops and halts in two threads, one waiting, against the completion.
+/// Stops, waited on and dropped, in two threads, one waiting, against the completion.
 pub static MANY_STOP_STOP: Model = Model {
     name: "loom_many::stop_stop",
     kind: Many,
@@ -359,21 +359,21 @@ pub static MANY_STOP_STOP: Model = Model {
     bound: Some(3),
     prefix: &[Start(0), GuardCtx(0)],
     threads: &[
-        &[Stop(0), Halt, Wait(0), State],
-        &[Stop2(1), Halt, Complete(0)],
+        &[Stop(0), StopForget, Wait(0), State],
+        &[Stop(1), StopForget, Complete(0)],
     ],
     suffix: &[State],
 };
 
-/// halt and stop (waiting) against a restart from Stopped.
-pub static MANY_HALT_START: Model = Model {
-    name: "loom_many::halt_start",
+/// A dropped stop and a stop (waiting) against a restart from Stopped.
+pub static MANY_STOP_FORGET_START: Model = Model {
+    name: "loom_many::stop_forget_start",
     kind: Many,
     parent: false,
     bound: None,
     prefix: &[Start(0), Complete(0)],
     threads: &[
-        &[Halt, Stop(0), Wait(0)],
+        &[StopForget, Stop(0), Wait(0)],
         &[Start(1), GuardCtx(1), Complete(1)],
     ],
     suffix: &[State],
@@ -394,7 +394,7 @@ pub static MANY_PARENT_CANCEL_START: Model = Model {
     suffix: &[State],
 };
 
-/// The parent's cancellation against stop2 (waiting) and halt.
+/// The parent's cancellation against stop (waiting) and a dropped stop.
 pub static MANY_PARENT_CANCEL_STOP: Model = Model {
     name: "loom_many::parent_cancel_stop",
     kind: Many,
@@ -403,12 +403,12 @@ pub static MANY_PARENT_CANCEL_STOP: Model = Model {
     prefix: &[Start(0), GuardCtx(0)],
     threads: &[
         &[ParentCancel, Complete(0)],
-        &[Stop2(0), Halt, Wait(0), State],
+        &[Stop(0), StopForget, Wait(0), State],
     ],
     suffix: &[State],
 };
 
-/// The lazy creation of the context (twice) against stop2, halt and the
+/// The lazy creation of the context (twice) against stop, a dropped stop and the
 /// completion.
 pub static MANY_CONTEXT_STOP: Model = Model {
     name: "loom_many::context_stop",
@@ -416,7 +416,7 @@ pub static MANY_CONTEXT_STOP: Model = Model {
     parent: false,
     bound: None,
     prefix: &[Start(0)],
-    threads: &[&[Context, Context], &[Stop2(0), Halt, Complete(0)]],
+    threads: &[&[Context, Context], &[Stop(0), StopForget, Complete(0)]],
     suffix: &[State],
 };
 
@@ -449,7 +449,7 @@ pub static MANY_DONE_START: Model = Model {
     suffix: &[State],
 };
 
-/// A done wait against stop2, halt, close2, cancel and the completion.
+/// A done wait against stop, a dropped stop, close, a dropped close and the completion.
 pub static MANY_DONE_STOP: Model = Model {
     name: "loom_many::done_stop",
     kind: Many,
@@ -458,7 +458,7 @@ pub static MANY_DONE_STOP: Model = Model {
     prefix: &[Start(0), GuardCtx(0)],
     threads: &[
         &[Done(0), Wait(0), State],
-        &[Stop2(1), Halt, Close2(2), Cancel, Complete(0)],
+        &[Stop(1), StopForget, Close(2), CloseForget, Complete(0)],
     ],
     suffix: &[State],
 };
@@ -477,7 +477,7 @@ pub static MANY_RESTART_CYCLES: Model = Model {
     suffix: &[State],
 };
 
-/// Restart cycles against stop2 (waiting) and halt.
+/// Restart cycles against stop (waiting) and a dropped stop.
 pub static MANY_RESTART_STOP: Model = Model {
     name: "loom_many::restart_stop",
     kind: Many,
@@ -493,7 +493,7 @@ pub static MANY_RESTART_STOP: Model = Model {
             GuardCtx(1),
             Complete(1),
         ],
-        &[Stop2(0), Wait(0), Halt],
+        &[Stop(0), Wait(0), StopForget],
     ],
     suffix: &[State],
 };
@@ -533,8 +533,8 @@ pub static MANY_STOP_CLOSE_RESTART: Model = Model {
     bound: Some(2),
     prefix: &[Start(0), GuardCtx(0)],
     threads: &[
-        &[Stop2(0), State],
-        &[Close2(1), State],
+        &[Stop(0), State],
+        &[Close(1), State],
         &[Complete(0), Start(1), GuardCtx(1), Complete(1)],
     ],
     suffix: &[State],
@@ -549,8 +549,8 @@ pub static MANY_STOP_CLOSE_RESTART_WAITS: Model = Model {
     bound: Some(2),
     prefix: &[Start(0), GuardCtx(0)],
     threads: &[
-        &[Stop2(0), Wait(0)],
-        &[Close2(1), Wait(1), State],
+        &[Stop(0), Wait(0)],
+        &[Close(1), Wait(1), State],
         &[Complete(0), Start(1), GuardCtx(1), Complete(1)],
     ],
     suffix: &[State],
@@ -782,7 +782,7 @@ pub static ALL: &[&Model] = &[
     &MANY_STOP_CLOSE,
     &MANY_STOP_STOP,
     &MANY_CLOSE_CLOSE,
-    &MANY_HALT_START,
+    &MANY_STOP_FORGET_START,
     &MANY_PARENT_CANCEL_START,
     &MANY_PARENT_CANCEL_COMPLETE,
     &MANY_PARENT_CANCEL_STOP,

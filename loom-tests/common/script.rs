@@ -7,8 +7,8 @@
 //!
 //! * one run at a time, and each run's end happens-before whatever observes
 //!   it (the [`RunLog`](super::RunLog) in a loom `UnsafeCell`);
-//! * every result (the `Result` of `start`/`stop*`/`halt`, the previous
-//!   state of `close2`/`cancel`/`stop2`/`halt`, `state()`, whether a context
+//! * every result (the `Result` of `start`/`stop`, the previous
+//!   state of `close`/`stop`, `state()`, whether a context
 //!   is cancelled, the moment a wait returns) is explained by some sequential
 //!   order of the operations under the spec's table
 //!   ([`assert_sequential`](super::assert_sequential));
@@ -23,7 +23,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use runcycle::{Error, Guard, Many, One, State, Wait};
+use runcycle::{Guard, Many, One, StartError, State, Transition, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// A run's context as the models see it: whether it is cancelled. (Made
@@ -60,18 +60,15 @@ pub enum Act {
     Context,
     /// `done()`, kept as wait `w`.
     Done(u8),
-    /// `close()`, its wait kept as `w`.
+    /// `close()`: the previous state is checked, the wait kept as `w`.
     Close(u8),
-    /// `close2()`, its wait kept as `w`.
-    Close2(u8),
-    /// `cancel()`.
-    Cancel,
-    /// `Many::stop()`, its wait kept as `w`.
+    /// `close()`, the `Transition` dropped at once (Go's `Cancel`); the
+    /// previous state is checked.
+    CloseForget,
+    /// `Many::stop()`: the previous state is checked, the wait kept as `w`.
     Stop(u8),
-    /// `Many::stop2()`, its wait kept as `w`.
-    Stop2(u8),
-    /// `Many::halt()`.
-    Halt,
+    /// `Many::stop()`, the `Transition` dropped at once (Go's `Halt`).
+    StopForget,
     /// `parent.cancel()` (the model must have a parent).
     ParentCancel,
     /// `parent.is_cancelled()`.
@@ -131,7 +128,7 @@ impl Model {
                 (Act::Start(g), true) => made.push(g),
                 (Act::Complete(g), true) if !made.contains(&g) => used.push(g),
                 (
-                    Act::Done(w) | Act::Close(w) | Act::Close2(w) | Act::Stop(w) | Act::Stop2(w),
+                    Act::Done(w) | Act::Close(w) | Act::Stop(w),
                     false,
                 ) => made.push(w),
                 (Act::Wait(w) | Act::WaitAsync(w), false)
@@ -149,21 +146,19 @@ impl Model {
 /// The instance types, behind one interface.
 pub trait Inst: Clone + Send + Sync + 'static {
     fn make(parent: Option<&CancellationToken>) -> Self;
-    fn start(&self) -> Result<Guard, Error>;
+    fn start(&self) -> Result<Guard, StartError>;
     fn state(&self) -> State;
     fn context(&self) -> Ctx;
     fn done(&self) -> Wait;
-    fn close(&self) -> Wait;
-    fn close2(&self) -> (State, Wait);
-    fn cancel(&self) -> State;
-    fn stop(&self) -> Result<Wait, Error>;
-    fn stop2(&self) -> Result<(State, Wait), Error>;
-    fn halt(&self) -> Result<State, Error>;
+    fn close(&self) -> Transition;
+    /// `Many::stop`; its `ClosedError` as `StartError::Closed` (the
+    /// reference model's form).
+    fn stop(&self) -> Result<Transition, StartError>;
 }
 
 macro_rules! common_inst {
     () => {
-        fn start(&self) -> Result<Guard, Error> {
+        fn start(&self) -> Result<Guard, StartError> {
             Self::start(self)
         }
         fn state(&self) -> State {
@@ -175,14 +170,8 @@ macro_rules! common_inst {
         fn done(&self) -> Wait {
             Self::done(self)
         }
-        fn close(&self) -> Wait {
+        fn close(&self) -> Transition {
             Self::close(self)
-        }
-        fn close2(&self) -> (State, Wait) {
-            Self::close2(self)
-        }
-        fn cancel(&self) -> State {
-            Self::cancel(self)
         }
     };
 }
@@ -192,13 +181,7 @@ impl Inst for One {
         parent.map_or_else(One::new, One::with_parent)
     }
     common_inst!();
-    fn stop(&self) -> Result<Wait, Error> {
-        unreachable!("One has no stop")
-    }
-    fn stop2(&self) -> Result<(State, Wait), Error> {
-        unreachable!("One has no stop")
-    }
-    fn halt(&self) -> Result<State, Error> {
+    fn stop(&self) -> Result<Transition, StartError> {
         unreachable!("One has no stop")
     }
 }
@@ -208,14 +191,8 @@ impl Inst for Many {
         parent.map_or_else(Many::new, Many::with_parent)
     }
     common_inst!();
-    fn stop(&self) -> Result<Wait, Error> {
-        Self::stop(self)
-    }
-    fn stop2(&self) -> Result<(State, Wait), Error> {
-        Self::stop2(self)
-    }
-    fn halt(&self) -> Result<State, Error> {
-        Self::halt(self)
+    fn stop(&self) -> Result<Transition, StartError> {
+        Self::stop(self).map_err(StartError::from)
     }
 }
 
@@ -321,72 +298,50 @@ impl<I: Inst> Env<I> {
                 self.keep(w, wait);
             }
             Act::Close(w) => {
-                let wait = self.inst().close();
-                self.ops.push(Op::Close {
-                    prev: None,
-                    wait: Some(w),
-                });
-                self.keep(w, wait);
-            }
-            Act::Close2(w) => {
-                let (prev, wait) = self.inst().close2();
+                let closing = self.inst().close();
+                let prev = closing.previous();
                 self.ops.push(Op::Close {
                     prev: Some(prev),
                     wait: Some(w),
                 });
                 if prev != State::Running {
                     assert!(
-                        wait.is_done(),
-                        "close2 from {prev:?} returned a pending wait"
+                        closing.is_done(),
+                        "close from {prev:?} returned a pending wait"
                     );
                 }
-                self.keep(w, wait);
+                self.keep(w, closing.into_wait());
             }
-            Act::Cancel => {
-                let prev = self.inst().cancel();
+            Act::CloseForget => {
+                let prev = self.inst().close().previous();
                 self.ops.push(Op::Close {
                     prev: Some(prev),
                     wait: None,
                 });
             }
             Act::Stop(w) => match self.inst().stop() {
-                Ok(wait) => {
-                    self.ops.push(Op::Stop {
-                        res: Ok(None),
-                        wait: Some(w),
-                    });
-                    self.keep(w, wait);
-                }
-                Err(e) => self.ops.push(Op::Stop {
-                    res: Err(e),
-                    wait: None,
-                }),
-            },
-            Act::Stop2(w) => match self.inst().stop2() {
-                Ok((prev, wait)) => {
+                Ok(stopping) => {
+                    let prev = stopping.previous();
                     self.ops.push(Op::Stop {
                         res: Ok(Some(prev)),
                         wait: Some(w),
                     });
                     if prev != State::Running {
                         assert!(
-                            wait.is_done(),
-                            "stop2 from {prev:?} returned a pending wait"
+                            stopping.is_done(),
+                            "stop from {prev:?} returned a pending wait"
                         );
                     }
-                    self.keep(w, wait);
+                    self.keep(w, stopping.into_wait());
                 }
                 Err(e) => self.ops.push(Op::Stop {
                     res: Err(e),
                     wait: None,
                 }),
             },
-            Act::Halt => {
-                let res = self.inst().halt();
-                self.ops.push(Op::Stop {
-                    res: res.map(Some),
-                    wait: None,
-                });
+            Act::StopForget => {
+                let res = self.inst().stop().map(|t| Some(t.previous()));
+                self.ops.push(Op::Stop { res, wait: None });
             }
             Act::ParentCancel => {
                 self.parent.as_ref().expect("model bug: no parent").cancel();
