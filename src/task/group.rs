@@ -39,7 +39,9 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// [`Group::wait`] and [`Group::close`].
 ///
 /// Sealed: implemented for those two forms only, so that
-/// [`Group::spawn`] infers either from the closure with no annotation.
+/// [`Group::spawn`] infers either from the closure with no annotation;
+/// and for `!`, so that a task whose body never returns (it only panics,
+/// or loops until the runtime shuts down) needs no annotation either.
 ///
 /// # Examples
 ///
@@ -58,6 +60,28 @@ pub trait GroupTaskOutput: sealed::Sealed + Send + 'static {}
 
 impl GroupTaskOutput for () {}
 impl<E: Into<BoxError> + Send + 'static> GroupTaskOutput for Result<(), E> {}
+/// A body that never returns, as `async { panic!("...") }` or
+/// `async { loop { ... } }`: its output type is left to the compiler's
+/// fallback for `!`, which is `()` in edition 2021 (with the deny-by-default
+/// lint `dependency_on_unit_never_type_fallback` when a bound needs it) and
+/// `!` in edition 2024. Without this impl such a task would not compile.
+impl GroupTaskOutput for never::Never {}
+
+mod never {
+    /// What a `fn` type returns.
+    #[allow(unreachable_pub)] // nameable only inside the crate
+    pub trait Returns {
+        type Output;
+    }
+
+    impl<R> Returns for fn() -> R {
+        type Output = R;
+    }
+
+    /// `!`, named on stable Rust (the never type itself is unstable to
+    /// name): the output of a `fn() -> !`.
+    pub(crate) type Never = <fn() -> ! as Returns>::Output;
+}
 
 mod sealed {
     use super::BoxError;
@@ -79,6 +103,13 @@ mod sealed {
     impl<E: Into<BoxError>> Sealed for Result<(), E> {
         fn into_report(self) -> Result<(), BoxError> {
             self.map_err(Into::into)
+        }
+    }
+
+    impl Sealed for super::never::Never {
+        fn into_report(self) -> Result<(), BoxError> {
+            // No value of `!` exists: this is never called.
+            self
         }
     }
 }
