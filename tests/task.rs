@@ -360,7 +360,7 @@ async fn a_builder_takes_a_run_context_as_parent() {
             ctx.cancelled().await;
             Ok::<_, ()>("stopped with the run")
         });
-    let _ = server.stop().unwrap();
+    server.stop().unwrap();
     let mut task = task;
     assert_eq!(outcome(&mut task).await.unwrap(), "stopped with the run");
 }

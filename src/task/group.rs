@@ -431,6 +431,8 @@ impl Group {
     /// assert!(group.is_closed());
     /// # });
     /// ```
+    // A fire-and-forget `close();` is a common use: not `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn close(&self) -> GroupWait {
         self.inner.state.lock().closed = true;
         self.inner.ctx.cancel();

@@ -161,7 +161,7 @@ impl TaskBuilder {
     /// let task = runcycle::TaskBuilder::new()
     ///     .parent(&guard.context()) // the run's context
     ///     .spawn(|ctx| async move { ctx.cancelled().await; Ok::<_, ()>("stopped with the run") });
-    /// let _ = server.stop().unwrap(); // cancels the run's context, and so the task's
+    /// server.stop().unwrap(); // cancels the run's context, and so the task's
     /// assert_eq!(task.await.unwrap(), "stopped with the run");
     /// # });
     /// ```
@@ -388,7 +388,8 @@ impl<T, E> Task<T, E> {
     /// # });
     /// ```
     pub fn cancel(&self) {
-        let _ = self.handle.close();
+        // The transition is not needed: nothing waits here.
+        drop(self.handle.close());
     }
 
     /// Cancels the task's context at the call and returns a [`Wait`] for its
@@ -412,6 +413,8 @@ impl<T, E> Task<T, E> {
     /// assert!(closed.is_ok());
     /// # });
     /// ```
+    // A fire-and-forget `close();` is a common use: not `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn close(&self) -> Wait {
         self.handle.close().into_wait()
     }
