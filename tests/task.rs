@@ -465,6 +465,31 @@ fn spawn_outside_a_runtime_panics_at_the_callers_line_naming_the_fix() {
     assert!(group.is_empty(), "nothing was registered");
 }
 
+#[test]
+fn blocking_group_waits_on_a_runtime_thread_panic_at_the_callers_line() {
+    let here = Location::caller().file();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let group = Group::new();
+        let (message, file, line) = panic_site(|| drop(group.wait().wait()));
+        let call_line = line!() - 1; // the line of the call above
+        assert_eq!((file.as_str(), line), (here, call_line));
+        assert!(
+            message.starts_with("`runcycle::GroupWait::wait` cannot block a thread"),
+            "{message}"
+        );
+        let (message, file, line) = panic_site(|| drop(group.close().wait_timeout(Duration::ZERO)));
+        let call_line = line!() - 1; // the line of the call above
+        assert_eq!((file.as_str(), line), (here, call_line));
+        assert!(
+            message.starts_with("`runcycle::GroupWait::wait_timeout` cannot block a thread"),
+            "{message}"
+        );
+    });
+}
+
 // ---- detach, abort, races, Debug -------------------------------------------
 
 #[tokio::test]

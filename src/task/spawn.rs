@@ -238,7 +238,11 @@ impl TaskBuilder {
 }
 
 /// Every spawn ends here.
-fn spawn_task<F, Fut, T, E>(runtime: &Runtime, parent: Option<&CancellationToken>, f: F) -> Task<T, E>
+fn spawn_task<F, Fut, T, E>(
+    runtime: &Runtime,
+    parent: Option<&CancellationToken>,
+    f: F,
+) -> Task<T, E>
 where
     F: FnOnce(Context) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
