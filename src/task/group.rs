@@ -38,10 +38,12 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// first `Err` cancels the group's context and is reported by
 /// [`Group::wait`] and [`Group::close`].
 ///
-/// Sealed: implemented for those two forms only, so that
-/// [`Group::spawn`] infers either from the closure with no annotation;
-/// and for `!`, so that a task whose body never returns (it only panics,
-/// or loops until the runtime shuts down) needs no annotation either.
+/// Sealed, and implemented for nothing else: these two forms, which
+/// [`Group::spawn`] infers from the closure with no annotation, and `!`, so
+/// that a task whose body never returns (it only panics, or loops until the
+/// runtime shuts down) needs no annotation either (rustdoc shows it as
+/// `<fn() -> ! as Returns>::Output`: the never type cannot be named on
+/// stable Rust).
 ///
 /// # Examples
 ///
@@ -60,6 +62,7 @@ pub trait GroupTaskOutput: sealed::Sealed + Send + 'static {}
 
 impl GroupTaskOutput for () {}
 impl<E: Into<BoxError> + Send + 'static> GroupTaskOutput for Result<(), E> {}
+
 /// A body that never returns, as `async { panic!("...") }` or
 /// `async { loop { ... } }`: its output type is left to the compiler's
 /// fallback for `!`, which is `()` in edition 2021 (with the deny-by-default
