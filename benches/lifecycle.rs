@@ -386,7 +386,7 @@ mod wake_across_threads {
     }
 }
 
-mod go_and_wait {
+mod spawn_and_wait {
     use super::*;
 
     fn runtime() -> tokio::runtime::Runtime {
@@ -397,14 +397,15 @@ mod go_and_wait {
     }
 
     #[divan::bench]
-    fn runcycle_go_done(b: Bencher) {
+    fn runcycle_spawn_await(b: Bencher) {
         let rt = runtime();
         b.bench(|| {
             rt.block_on(async {
-                let g =
-                    runcycle::go(|ctx| async move { Ok::<_, ()>(black_box(ctx).is_cancelled()) });
-                g.done().await;
-                black_box(g.take());
+                let task =
+                    runcycle::spawn(
+                        |ctx| async move { Ok::<_, ()>(black_box(ctx).is_cancelled()) },
+                    );
+                let _ = black_box(task.await);
             });
         });
     }
@@ -425,14 +426,14 @@ mod go_and_wait {
     }
 
     #[divan::bench(sample_count = 20)]
-    fn runcycle_group_1000_go_wait(b: Bencher) {
+    fn runcycle_group_1000_spawn_wait(b: Bencher) {
         let rt = runtime();
         b.bench(|| {
             rt.block_on(async {
                 let group = runcycle::Group::new();
                 for _ in 0..1000 {
                     group
-                        .go(|ctx| async move {
+                        .spawn(|ctx| async move {
                             black_box(ctx);
                         })
                         .unwrap();

@@ -55,8 +55,12 @@ fn main() {
     println!("Guard: {} bytes", size_of::<runcycle::Guard>());
     println!("Wait: {} bytes", size_of::<runcycle::Wait>());
     println!("State: {} bytes", size_of::<runcycle::State>());
-    println!("Error: {} bytes", size_of::<runcycle::Error>());
-    println!("G<(), ()>: {} bytes", size_of::<runcycle::G<(), ()>>());
+    println!("StartError: {} bytes", size_of::<runcycle::StartError>());
+    println!("Transition: {} bytes", size_of::<runcycle::Transition>());
+    println!(
+        "Task<(), ()>: {} bytes",
+        size_of::<runcycle::Task<(), ()>>()
+    );
     println!("Group: {} bytes", size_of::<runcycle::Group>());
     println!("GroupWait: {} bytes", size_of::<runcycle::GroupWait>());
     println!(
@@ -109,8 +113,8 @@ fn main() {
     let warm = |rt: &tokio::runtime::Runtime| {
         rt.block_on(async {
             for _ in 0..1_000 {
-                let g = runcycle::go(|_| async { Ok::<_, ()>(()) });
-                g.done().await;
+                let task = runcycle::spawn(|_| async { Ok::<_, ()>(()) });
+                let _ = task.await;
             }
         });
     };
@@ -118,22 +122,21 @@ fn main() {
     let rss2 = rss_kib();
     rt.block_on(async {
         for _ in 0..100_000 {
-            let g = runcycle::go(|ctx| async move { Ok::<_, ()>(ctx.is_cancelled()) });
-            g.done().await;
-            let _ = g.take();
+            let task = runcycle::spawn(|ctx| async move { Ok::<_, ()>(ctx.is_cancelled()) });
+            let _ = task.await;
         }
     });
     let rss3 = rss_kib();
-    println!("100,000 G tasks (each awaited): {rss2} KiB -> {rss3} KiB");
+    println!("100,000 tasks (each awaited): {rss2} KiB -> {rss3} KiB");
     // The first wave grows the runtime and allocator to 1,000 live tasks at
-    // once (the G runs above had one at a time); growth after it would be
+    // once (the tasks above ran one at a time); growth after it would be
     // a leak.
     let rss_first = rt.block_on(async {
         let group = runcycle::Group::new();
         let mut rss_first = 0;
         for wave in 0..100 {
             for _ in 0..1_000 {
-                group.go(|ctx| async move { drop(ctx) }).unwrap();
+                group.spawn(|ctx| async move { drop(ctx) }).unwrap();
             }
             group.wait().await.unwrap();
             if wave == 0 {

@@ -5,8 +5,8 @@
 //!   one task per connection, all sharing the group's context);
 //! * a client worker managed by `Many` talks to it; its first two runs fail
 //!   and its supervisor restarts it, the third run keeps going;
-//! * a `G` runs a background job (a "metrics flusher") whose result is read
-//!   back at the end;
+//! * a `Task` runs a background job (a "metrics flusher") whose result is
+//!   awaited at the end;
 //! * then a shutdown: one root token is cancelled, and every part is waited
 //!   for with a bounded wait.
 //!
@@ -22,13 +22,11 @@ fn main() {}
 use std::time::{Duration, Instant};
 
 #[cfg(not(loom))]
-use runcycle::{Group, Many, State};
+use runcycle::{CancellationToken, Group, Many, State, TaskBuilder};
 #[cfg(not(loom))]
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 #[cfg(not(loom))]
 use tokio::net::{TcpListener, TcpStream};
-#[cfg(not(loom))]
-use tokio_util::sync::CancellationToken;
 
 /// Prints a line with the time since the start.
 #[cfg(not(loom))]
@@ -43,15 +41,15 @@ async fn serve(start: Instant, group: Group) -> std::io::Result<std::net::Socket
     let addr = listener.local_addr()?;
     let conns = group.clone();
     group
-        .try_go(move |ctx| async move {
+        .spawn(move |ctx| async move {
             loop {
                 let (stream, peer) = tokio::select! {
                     () = ctx.cancelled() => return Ok::<(), std::io::Error>(()),
                     accepted = listener.accept() => accepted?,
                 };
                 log(start, "server", format!("accepted {peer}"));
-                // A refused `go` means the group is closing: drop the connection.
-                let _ = conns.go(move |ctx| echo(start, stream, ctx));
+                // A refused spawn means the group is closing: drop the connection.
+                let _ = conns.spawn(move |ctx| echo(start, stream, ctx));
             }
         })
         .expect("the group is open");
@@ -135,22 +133,24 @@ async fn main() {
         .expect("bind 127.0.0.1:0");
     log(start, "server", format!("listening on {addr}"));
 
-    // 2. A background job, as a G.
-    let flusher = runcycle::go_ctx(&shutdown, move |ctx| async move {
-        let mut flushes = 0_u32;
-        loop {
-            tokio::select! {
-                () = ctx.cancelled() => break,
-                () = tokio::time::sleep(Duration::from_millis(250)) => flushes += 1,
+    // 2. A background job, as a task tied to the root.
+    let flusher = TaskBuilder::new()
+        .parent(&shutdown)
+        .spawn(move |ctx| async move {
+            let mut flushes = 0_u32;
+            loop {
+                tokio::select! {
+                    () = ctx.cancelled() => break,
+                    () = tokio::time::sleep(Duration::from_millis(250)) => flushes += 1,
+                }
             }
-        }
-        log(
-            start,
-            "flusher",
-            format!("stopping after {flushes} flushes"),
-        );
-        Ok::<_, std::io::Error>(flushes)
-    });
+            log(
+                start,
+                "flusher",
+                format!("stopping after {flushes} flushes"),
+            );
+            Ok::<_, std::io::Error>(flushes)
+        });
 
     // 3. The client worker, one run at a time, restarted by its supervisor.
     let worker = Many::with_parent(&shutdown);
@@ -202,7 +202,7 @@ async fn main() {
 
     // 4. Shutdown: one cancellation, then bounded waits.
     log(start, "main", "shutdown requested");
-    shutdown.cancel(); // closes the worker at once; cancels the group and the G
+    shutdown.cancel(); // closes the worker at once; cancels the group and the task
     let bound = Duration::from_secs(2);
     match tokio::time::timeout(bound, worker.close()).await {
         Ok(()) => log(
@@ -221,12 +221,10 @@ async fn main() {
         Ok(Err(report)) => log(start, "server", format!("closed with errors: {report}")),
         Err(_) => log(start, "server", format!("did not close within {bound:?}")),
     }
-    match tokio::time::timeout(bound, flusher.close()).await {
-        Ok(()) => match flusher.take() {
-            Some(Ok(n)) => log(start, "main", format!("flusher returned {n} flushes")),
-            Some(Err(e)) => log(start, "flusher", format!("failed: {e}")),
-            None => unreachable!("the job has exited"),
-        },
+    // A task is a future of its outcome, as a tokio `JoinHandle`.
+    match tokio::time::timeout(bound, flusher).await {
+        Ok(Ok(n)) => log(start, "main", format!("flusher returned {n} flushes")),
+        Ok(Err(e)) => log(start, "flusher", format!("failed: {e}")),
         Err(_) => log(start, "flusher", format!("did not exit within {bound:?}")),
     }
     supervisor.await.expect("the supervisor panicked");

@@ -288,11 +288,11 @@ pub use lifecycle::state::State;
 pub use lifecycle::transition::Transition;
 pub use lifecycle::wait::Wait;
 #[cfg(feature = "tokio")]
-pub use task::group::{BoxError, Group, GroupError, GroupWait};
+pub use task::group::{BoxError, Group, GroupError, GroupTaskOutput, GroupWait};
 #[cfg(feature = "tokio")]
 pub use task::panic::{Panic, TaskError};
 #[cfg(feature = "tokio")]
-pub use task::spawn::{go, go_ctx, go_on, G};
+pub use task::spawn::{spawn, spawn_on, Task, TaskBuilder};
 
 /// tokio-util's token, re-exported: `with_parent` takes one, and a
 /// [`Context`] hands out children of the run's token as this type.
@@ -336,4 +336,14 @@ const _: () = {
     send_sync::<ClosedError>();
     send_sync::<Transition>();
     send_sync::<TimedOut>();
+    #[cfg(feature = "tokio")]
+    {
+        send_sync::<Task<(), ()>>();
+        send_sync::<TaskBuilder>();
+        send_sync::<TaskError<()>>();
+        send_sync::<Panic>();
+        send_sync::<Group>();
+        send_sync::<GroupWait>();
+        send_sync::<GroupError>();
+    }
 };

@@ -1,6 +1,6 @@
 //! The blocking waits on threads that drive a tokio runtime (spec/README.md,
-//! section 12): `Wait::wait`, `wait_timeout`, `wait_deadline`,
-//! `GroupWait::wait` and `wait_timeout` panic with a message naming the call
+//! section 12): `Wait::wait`, `wait_timeout`, `wait_deadline`, their
+//! `Transition` twins, `GroupWait::wait` and `wait_timeout` panic with a message naming the call
 //! and the fix where tokio's own blocking calls refuse (a current-thread
 //! runtime, a task on a multi-thread runtime with one worker, inside
 //! `Runtime::block_on`), and block normally where tokio allows it
@@ -30,14 +30,20 @@ enum Call {
     Wait,
     WaitTimeout,
     WaitDeadline,
+    TransitionWait,
+    TransitionWaitTimeout,
+    TransitionWaitDeadline,
     GroupWait,
     GroupWaitTimeout,
 }
 
-const CALLS: [Call; 5] = [
+const CALLS: [Call; 8] = [
     Call::Wait,
     Call::WaitTimeout,
     Call::WaitDeadline,
+    Call::TransitionWait,
+    Call::TransitionWaitTimeout,
+    Call::TransitionWaitDeadline,
     Call::GroupWait,
     Call::GroupWaitTimeout,
 ];
@@ -61,6 +67,9 @@ impl Call {
             Call::Wait => "runcycle::Wait::wait",
             Call::WaitTimeout => "runcycle::Wait::wait_timeout",
             Call::WaitDeadline => "runcycle::Wait::wait_deadline",
+            Call::TransitionWait => "runcycle::Transition::wait",
+            Call::TransitionWaitTimeout => "runcycle::Transition::wait_timeout",
+            Call::TransitionWaitDeadline => "runcycle::Transition::wait_deadline",
             Call::GroupWait => "runcycle::GroupWait::wait",
             Call::GroupWaitTimeout => "runcycle::GroupWait::wait_timeout",
         }
@@ -94,17 +103,39 @@ impl Call {
                 }
                 drop(kept);
             }
+            Call::TransitionWait | Call::TransitionWaitTimeout | Call::TransitionWaitDeadline => {
+                let one = One::new();
+                let guard = one.start().unwrap();
+                let mut kept = None;
+                match end {
+                    End::Never => kept = Some(guard),
+                    End::Already => drop(guard),
+                    End::ByTask => {
+                        handle.spawn(async move {
+                            tokio::task::yield_now().await;
+                            drop(guard);
+                        });
+                    }
+                }
+                // The close's wait is for the run's exit (none if it ended).
+                let closing = one.close();
+                match self {
+                    Call::TransitionWait => closing.wait(),
+                    Call::TransitionWaitTimeout => closing.wait_timeout(BOUND).unwrap(),
+                    _ => closing.wait_deadline(Instant::now() + BOUND).unwrap(),
+                }
+                drop(kept);
+            }
             Call::GroupWait | Call::GroupWaitTimeout => {
                 let group = Group::new();
-                {
-                    let _enter = handle.enter();
-                    match end {
-                        End::Never => group.go(|ctx| async move { ctx.cancelled().await }),
-                        End::Already => Ok(()),
-                        End::ByTask => group.go(|_| tokio::task::yield_now()),
+                match end {
+                    End::Never => {
+                        group.spawn_on(|ctx| async move { ctx.cancelled().await }, handle)
                     }
-                    .unwrap();
+                    End::Already => Ok(()),
+                    End::ByTask => group.spawn_on(|_| tokio::task::yield_now(), handle),
                 }
+                .unwrap();
                 let wait = group.wait();
                 match self {
                     Call::GroupWait => wait.wait().unwrap(),

@@ -6,8 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use runcycle::{Error, Group};
-use tokio_util::sync::CancellationToken;
+use runcycle::{CancellationToken, ClosedError, Group};
 
 const BOUND: Duration = Duration::from_secs(20);
 
@@ -18,7 +17,7 @@ async fn wait_returns_after_every_task_started_so_far() {
     for i in 0..1_000_u64 {
         let finished = Arc::clone(&finished);
         group
-            .go(move |_| async move {
+            .spawn(move |_| async move {
                 tokio::time::sleep(Duration::from_micros(i % 7)).await;
                 finished.fetch_add(1, Ordering::SeqCst);
             })
@@ -39,7 +38,7 @@ async fn many_waiters_at_once_and_many_times() {
     let group = Group::new();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     group
-        .go(|_| async move {
+        .spawn(|_| async move {
             let _ = rx.await;
         })
         .unwrap();
@@ -68,32 +67,34 @@ async fn many_waiters_at_once_and_many_times() {
     }
     assert!(matches!(blocking.join().unwrap(), Ok(Ok(()))));
     // And again: the group is reusable until closed.
-    group.go(|_| async {}).unwrap();
+    group.spawn(|_| async {}).unwrap();
     group.wait().await.unwrap();
 }
 
 #[tokio::test]
-async fn go_after_close_is_refused() {
+async fn spawn_after_close_is_refused() {
     let group = Group::new();
     group
-        .go(|ctx| async move { ctx.cancelled().await })
+        .spawn(|ctx| async move { ctx.cancelled().await })
         .unwrap();
     let wait = group.close();
     assert!(group.is_closed() && group.context().is_cancelled());
-    assert_eq!(group.go(|_| async {}).unwrap_err(), Error::Closed);
-    assert_eq!(
-        group
-            .try_go(|_| async { Ok::<(), std::io::Error>(()) })
-            .unwrap_err(),
-        Error::Closed
-    );
+    assert!(matches!(group.spawn(|_| async {}), Err(ClosedError { .. })));
+    assert!(matches!(
+        group.spawn(|_| async { Ok::<(), std::io::Error>(()) }),
+        Err(ClosedError { .. })
+    ));
+    assert!(matches!(
+        group.spawn_on(|_| async {}, &tokio::runtime::Handle::current()),
+        Err(ClosedError { .. })
+    ));
     tokio::time::timeout(BOUND, wait).await.unwrap().unwrap();
 }
 
 /// No task may start after a close has begun and be missed by its wait: every
 /// accepted task has finished when the close's wait returns.
 #[test]
-fn close_racing_go_never_misses_an_accepted_task() {
+fn close_racing_spawn_never_misses_an_accepted_task() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -114,7 +115,7 @@ fn close_racing_go_never_misses_an_accepted_task() {
                     let _enter = handle.enter();
                     for _ in 0..50 {
                         let finished = Arc::clone(&finished);
-                        let ok = group.go(move |_| async move {
+                        let ok = group.spawn(move |_| async move {
                             tokio::task::yield_now().await;
                             finished.fetch_add(1, Ordering::SeqCst);
                         });
@@ -122,8 +123,7 @@ fn close_racing_go_never_misses_an_accepted_task() {
                             Ok(()) => {
                                 accepted.fetch_add(1, Ordering::SeqCst);
                             }
-                            Err(Error::Closed) => break,
-                            Err(e) => panic!("{e}"),
+                            Err(ClosedError { .. }) => break,
                         }
                     }
                 });
@@ -156,14 +156,14 @@ async fn a_panic_is_reported_with_its_payload_and_cancels_the_context() {
     for _ in 0..3 {
         let saw = Arc::clone(&saw_cancel);
         group
-            .go(move |ctx| async move {
+            .spawn(move |ctx| async move {
                 ctx.cancelled().await;
                 saw.fetch_add(1, Ordering::SeqCst);
             })
             .unwrap();
     }
     group
-        .go(|_| async { std::panic::panic_any(7_i32) })
+        .spawn(|_| async { std::panic::panic_any(7_i32) })
         .unwrap();
     let report = tokio::time::timeout(BOUND, group.wait())
         .await
@@ -186,10 +186,10 @@ async fn a_panic_is_reported_with_its_payload_and_cancels_the_context() {
 #[tokio::test]
 async fn the_first_error_wins_cancels_and_is_returned() {
     let group = Group::new();
-    group.try_go(|_| async { Err::<(), _>("first") }).unwrap();
+    group.spawn(|_| async { Err::<(), _>("first") }).unwrap();
     group.wait().await.unwrap_err();
     group
-        .try_go(|_| async { Err::<(), _>(std::io::Error::other("second")) })
+        .spawn(|_| async { Err::<(), _>(std::io::Error::other("second")) })
         .unwrap();
     let report = group.close().await.unwrap_err();
     assert_eq!(report.error().unwrap().to_string(), "first");
@@ -199,11 +199,11 @@ async fn the_first_error_wins_cancels_and_is_returned() {
 }
 
 #[tokio::test]
-async fn successful_try_go_tasks_report_nothing() {
+async fn successful_result_tasks_report_nothing() {
     let group = Group::new();
     for _ in 0..10 {
         group
-            .try_go(|_| async { Ok::<(), std::io::Error>(()) })
+            .spawn(|_| async { Ok::<(), std::io::Error>(()) })
             .unwrap();
     }
     group.close().await.unwrap();
@@ -218,7 +218,7 @@ async fn cancelling_a_parent_cancels_nested_groups_and_their_tasks() {
     for group in [&outer, &inner] {
         let stopped = Arc::clone(&stopped);
         group
-            .go(move |ctx| async move {
+            .spawn(move |ctx| async move {
                 ctx.cancelled().await;
                 stopped.fetch_add(1, Ordering::SeqCst);
             })
@@ -249,7 +249,7 @@ async fn no_task_outlives_close() {
         let running = Arc::clone(&running);
         running.fetch_add(1, Ordering::SeqCst);
         group
-            .go(move |ctx| async move {
+            .spawn(move |ctx| async move {
                 ctx.cancelled().await;
                 // Slow shutdown: close must still wait for it.
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -271,7 +271,7 @@ fn a_runtime_shutdown_is_reported_as_aborted_tasks() {
     runtime.block_on(async {
         for _ in 0..3 {
             group
-                .go(|ctx| async move { ctx.cancelled().await })
+                .spawn(|ctx| async move { ctx.cancelled().await })
                 .unwrap();
         }
     });
@@ -282,17 +282,154 @@ fn a_runtime_shutdown_is_reported_as_aborted_tasks() {
 }
 
 #[test]
-fn go_outside_a_runtime_panics_naming_the_cause() {
+fn spawn_outside_a_runtime_panics_naming_the_call_and_the_fix() {
     let group = Group::new();
-    let caught = std::panic::catch_unwind(|| group.go(|_| async {}));
+    let caught = std::panic::catch_unwind(|| group.spawn(|_| async {}));
     let payload = caught.expect_err("must panic");
     let message = payload.downcast_ref::<String>().unwrap();
     assert!(
-        message.contains("runcycle::Group::go must be called from within a tokio runtime"),
+        message.starts_with("`runcycle::Group::spawn` must be called from within a tokio runtime"),
+        "{message}"
+    );
+    assert!(
+        message
+            .ends_with("use `runcycle::Group::spawn_on` with a runtime handle from other threads"),
         "{message}"
     );
     // The refused task left nothing behind.
     assert!(group.is_empty());
+    // (tests/task.rs checks that the panic points at the caller's line.)
+}
+
+#[tokio::test]
+async fn spawn_takes_unit_and_result_tasks_without_annotations() {
+    let group = Group::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&ran);
+    // `()`: nothing to report.
+    group
+        .spawn(|ctx| async move {
+            let _ = ctx.is_cancelled();
+            r.fetch_add(1, Ordering::SeqCst);
+        })
+        .unwrap();
+    let r = Arc::clone(&ran);
+    // `Result<(), E>` with `E: Into<BoxError>`: a success reports nothing.
+    group
+        .spawn(|ctx| async move {
+            let _ = ctx.is_cancelled();
+            r.fetch_add(1, Ordering::SeqCst);
+            Ok::<(), std::io::Error>(())
+        })
+        .unwrap();
+    // The `?` operator inside a task: its error type is inferred from the
+    // `Ok::<(), E>` the closure ends with.
+    group
+        .spawn(|_| async {
+            let n: u8 = "7".parse()?;
+            assert_eq!(n, 7);
+            Ok::<(), std::num::ParseIntError>(())
+        })
+        .unwrap();
+    tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 2);
+    assert!(!group.context().is_cancelled(), "no task failed");
+
+    // An `Err` cancels the context and is the report; `()` tasks are not.
+    group
+        .spawn(|_| async { Err::<(), _>(std::io::Error::other("refused")) })
+        .unwrap();
+    let report = tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(report.error().unwrap().to_string(), "refused");
+    assert!(group.context().is_cancelled());
+}
+
+/// A body that never returns has the output `!` (edition 2024) or `()` by
+/// fallback (edition 2021, where a bound that needs the fallback is a
+/// deny-by-default lint): both forms compile with no annotation.
+#[test]
+fn tasks_that_never_return_need_no_annotation() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let group = Group::new();
+    group
+        .spawn_on(
+            |_| async {
+                loop {
+                    tokio::task::yield_now().await;
+                }
+            },
+            runtime.handle(),
+        )
+        .unwrap();
+    group
+        .spawn_on(|_| async { panic!("only panics") }, runtime.handle())
+        .unwrap();
+    // The panicking task ends; the loop never does.
+    let start = std::time::Instant::now();
+    while group.len() > 1 {
+        assert!(start.elapsed() < BOUND, "the panicking task never ended");
+        std::thread::yield_now();
+    }
+    drop(runtime); // drops the loop unfinished
+    let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
+    assert_eq!(report.aborted(), 1, "{report}");
+    assert_eq!(report.panics().len(), 1, "{report}");
+}
+
+#[test]
+fn spawn_on_works_from_a_plain_thread() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let group = Group::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    for _ in 0..3 {
+        let ran = Arc::clone(&ran);
+        group
+            .spawn_on(
+                move |ctx| async move {
+                    ctx.cancelled().await;
+                    ran.fetch_add(1, Ordering::SeqCst);
+                },
+                runtime.handle(),
+            )
+            .unwrap();
+    }
+    group
+        .spawn_on(
+            |_| async { Err::<(), _>("from a plain thread") },
+            runtime.handle(),
+        )
+        .unwrap();
+    // The error cancels the context; the three others exit.
+    let report = group.close().wait_timeout(BOUND).unwrap().unwrap_err();
+    assert_eq!(report.error().unwrap().to_string(), "from a plain thread");
+    assert_eq!(ran.load(Ordering::SeqCst), 3);
+    assert!(matches!(
+        group.spawn_on(|_| async {}, runtime.handle()),
+        Err(ClosedError { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_fire_and_forget_close_closes_at_the_call() {
+    let group = Group::new();
+    group
+        .spawn(|ctx| async move { ctx.cancelled().await })
+        .unwrap();
+    // A statement, on purpose: `GroupWait` is not `#[must_use]`, so this
+    // compiles without a warning (clippy runs with `-D warnings` on tests).
+    group.close();
+    assert!(group.is_closed() && group.context().is_cancelled());
+    assert!(group.spawn(|_| async {}).is_err());
+    tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[test]
@@ -301,7 +438,7 @@ fn a_blocking_wait_times_out_without_changing_the_group() {
     let _enter = runtime.enter();
     let group = Group::new();
     group
-        .go(|ctx| async move { ctx.cancelled().await })
+        .spawn(|ctx| async move { ctx.cancelled().await })
         .unwrap();
     assert!(group
         .wait()
@@ -320,7 +457,7 @@ async fn close_from_several_waiters_at_once() {
     for _ in 0..4 {
         let stopped = Arc::clone(&stopped);
         group
-            .go(move |ctx| async move {
+            .spawn(move |ctx| async move {
                 ctx.cancelled().await;
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 stopped.fetch_add(1, Ordering::SeqCst);
@@ -358,7 +495,7 @@ fn a_blocking_wait_returns_the_report_after_the_last_task() {
     {
         let released = Arc::clone(&released);
         group
-            .go(move |_| async move {
+            .spawn(move |_| async move {
                 let _ = rx.await;
                 assert_eq!(released.load(Ordering::SeqCst), 1);
                 panic!("last task fails");
@@ -382,7 +519,7 @@ fn debug_shows_the_report_and_hides_the_future() {
     let _enter = runtime.enter();
     let group = Group::new();
     assert_eq!(format!("{:?}", group.wait()), "GroupWait { .. }");
-    group.go(|_| async { panic!("boom") }).unwrap();
+    group.spawn(|_| async { panic!("boom") }).unwrap();
     let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
     let debug = format!("{report:?}");
     assert!(
@@ -428,7 +565,7 @@ fn wait_ignores_the_wake_up_of_an_earlier_emptiness() {
     let group = Group::new();
     let (release_a, a) = tokio::sync::oneshot::channel::<()>();
     group
-        .go(|_| async move {
+        .spawn(|_| async move {
             let _ = a.await;
         })
         .unwrap();
@@ -453,7 +590,7 @@ fn wait_ignores_the_wake_up_of_an_earlier_emptiness() {
     // B starts before the woken wait is polled again.
     let (release_b, b) = tokio::sync::oneshot::channel::<()>();
     group
-        .go(|_| async move {
+        .spawn(|_| async move {
             let _ = b.await;
         })
         .unwrap();

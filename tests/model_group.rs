@@ -1,10 +1,10 @@
 #![cfg(all(not(loom), feature = "tokio"))]
-//! Model-based tests of `Group` and `G` (`spec/go.md`): random sequences of
+//! Model-based tests of `Group` and `Task` (`spec/go.md`): random sequences of
 //! calls and task outcomes on the real types, compared step by step with
 //! reference models written by hand from the spec (not from the crate).
 //!
-//! * `group_matches_model`: 1 to 40 operations on one `Group`: `go` and
-//!   `try_go` of tasks that end at once, when released, or when the group's
+//! * `group_matches_model`: 1 to 40 operations on one `Group`: `spawn` of
+//!   tasks returning `()` or `Result` that end at once, when released, or when the group's
 //!   context is cancelled, each with an outcome (ok, error, panic); releasing
 //!   a blocked task; `cancel`; `close`; `wait`. After every operation the
 //!   call's result, `is_closed()`, `context().is_cancelled()`, `len()`,
@@ -15,10 +15,13 @@
 //!   runtime is dropped: the tasks still blocked are reported as aborted
 //!   (tasks parked on the context are ended by a cancel first: tokio may
 //!   still poll them during its shutdown, once an abort cancelled it).
-//! * `g_matches_model`: one `go`/`go_ctx` task (ok, error or panic, at once
-//!   or when released or cancelled) and 0 to 12 calls of `cancel`, `close`,
-//!   `done`, `err`, `take`, `is_finished` and parent cancellation before and
-//!   after its exit, then a runtime shutdown (an unfinished task is aborted).
+//! * `task_matches_model`: one task spawned by `spawn`, `spawn_on` or
+//!   `TaskBuilder::parent(..).spawn` (ok, error or panic, at once or when
+//!   released or cancelled) and 0 to 12 calls of `cancel`, `close`, `done`,
+//!   `err`, `take`, `is_finished`, awaiting the `Task` (pending before the
+//!   exit, the outcome once after it, a panic once it was taken) and parent
+//!   cancellation before and after its exit, then a runtime shutdown (an
+//!   unfinished task is aborted).
 //! * `wrong_model_*`: the group property run against deliberately wrong
 //!   models fails and shrinks to a short sequence.
 //!
@@ -41,7 +44,9 @@
 
 mod common;
 
+use std::cell::Cell;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Once};
@@ -52,7 +57,9 @@ use common::model::config;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use runcycle::{go, go_ctx, Error, Group, GroupError, GroupWait, TaskError, Wait, G};
+use runcycle::{
+    spawn, spawn_on, ClosedError, Group, GroupError, GroupWait, Task, TaskBuilder, TaskError, Wait,
+};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
@@ -73,12 +80,30 @@ fn quiet_task_panics() {
             let ours = info
                 .payload()
                 .downcast_ref::<String>()
-                .is_some_and(|m| m.starts_with(MARK));
+                .is_some_and(|m| m.starts_with(MARK))
+                || EXPECTING_PANIC.get();
             if !ours {
                 previous(info);
             }
         }));
     });
+}
+
+thread_local! {
+    /// Set while this thread makes a call that must panic ([`poll_panics`]).
+    static EXPECTING_PANIC: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Polls `task` once, on this thread, with a no-op waker: whether the poll
+/// panicked (as it must once the outcome was taken, Task rule 7).
+fn poll_panics<T, E>(task: &mut Task<T, E>) -> bool {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    EXPECTING_PANIC.set(true);
+    let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let _ = Pin::new(task).poll(&mut cx);
+    }));
+    EXPECTING_PANIC.set(false);
+    caught.is_err()
 }
 
 /// A fresh multi-thread runtime (2 workers) for one case.
@@ -123,7 +148,7 @@ enum Until {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Outcome {
     Ok,
-    /// `Err` (of `try_go` tasks only).
+    /// `Err` (of tasks returning `Result` only).
     Err(u8),
     Panic(u8),
 }
@@ -131,9 +156,10 @@ enum Outcome {
 /// One step of a sequence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Op {
-    /// `go` (its tasks return `()`: the outcome is `Ok` or `Panic`).
-    Go(Until, Outcome),
-    TryGo(Until, Outcome),
+    /// `spawn` of a task returning `()`: the outcome is `Ok` or `Panic`.
+    SpawnUnit(Until, Outcome),
+    /// `spawn` of a task returning `Result<(), String>`.
+    SpawnResult(Until, Outcome),
     /// Releases the `i % n`-th of the `n` tasks blocked until released (in
     /// the order they were started); nothing if there is none.
     Release(usize),
@@ -178,8 +204,8 @@ fn task(errors: bool) -> impl Strategy<Value = (Until, Outcome)> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => task(false).prop_map(|(u, o)| Op::Go(u, o)),
-        5 => task(true).prop_map(|(u, o)| Op::TryGo(u, o)),
+        4 => task(false).prop_map(|(u, o)| Op::SpawnUnit(u, o)),
+        5 => task(true).prop_map(|(u, o)| Op::SpawnResult(u, o)),
         5 => (0..4_usize).prop_map(Op::Release),
         1 => Just(Op::Cancel),
         1 => Just(Op::Close),
@@ -255,12 +281,12 @@ impl GroupModel {
         self.tasks.iter().filter(|t| t.live).count()
     }
 
-    /// `go`/`try_go` (rule 2): refused once closed, else the task starts
-    /// (and ends at once if it does not wait, or waits for a context that
-    /// is cancelled already).
-    fn spawn(&mut self, until: Until, outcome: Outcome) -> Result<usize, Error> {
+    /// `spawn` (rule 2): refused once closed, else the task starts (and
+    /// ends at once if it does not wait, or waits for a context that is
+    /// cancelled already).
+    fn spawn(&mut self, until: Until, outcome: Outcome) -> Result<usize, &'static str> {
         if self.closed {
-            return Err(Error::Closed);
+            return Err("closed");
         }
         let id = self.tasks.len();
         self.tasks.push(ModelTask {
@@ -443,7 +469,7 @@ const ENDED: u8 = 2;
 struct Harness {
     /// Per model task: the sender that releases it.
     senders: Vec<Option<oneshot::Sender<()>>>,
-    /// Per `go`/`try_go` call: the model task (if accepted) and its body's
+    /// Per `spawn` call: the model task (if accepted) and its body's
     /// progress.
     bodies: Vec<(Option<usize>, Arc<AtomicU8>)>,
     /// Waits of `wait` and `close` not resolved yet.
@@ -493,15 +519,15 @@ fn apply(
     op: Op,
 ) -> Result<Option<GroupWait>, TestCaseError> {
     match op {
-        Op::Go(until, outcome) | Op::TryGo(until, outcome) => {
+        Op::SpawnUnit(until, outcome) | Op::SpawnResult(until, outcome) => {
             let id = model.tasks.len();
             let msg = message(id, outcome);
             let (tx, rx) = oneshot::channel();
             let body = Arc::new(AtomicU8::new(NOT_RUN));
             let b = Arc::clone(&body);
-            let actual = if let Op::Go(..) = op {
-                assert!(!matches!(outcome, Outcome::Err(_)), "go tasks cannot fail");
-                group.go(move |ctx| async move {
+            let actual = if let Op::SpawnUnit(..) = op {
+                assert!(!matches!(outcome, Outcome::Err(_)), "() tasks cannot fail");
+                group.spawn(move |ctx| async move {
                     b.store(RUNNING, Ordering::SeqCst);
                     park(until, &ctx, rx).await;
                     b.store(ENDED, Ordering::SeqCst);
@@ -510,7 +536,7 @@ fn apply(
                     }
                 })
             } else {
-                group.try_go(move |ctx| async move {
+                group.spawn(move |ctx| async move {
                     b.store(RUNNING, Ordering::SeqCst);
                     park(until, &ctx, rx).await;
                     b.store(ENDED, Ordering::SeqCst);
@@ -522,6 +548,7 @@ fn apply(
                 })
             };
             let expected = model.spawn(until, outcome);
+            let actual = actual.map_err(|ClosedError { .. }| "closed");
             prop_assert_eq!(actual, expected.map(drop), "the call's result");
             if let Ok(id) = expected {
                 h.senders.push(Some(tx));
@@ -685,21 +712,23 @@ proptest! {
     }
 }
 
-// ---- G -------------------------------------------------------------------------
+// ---- Task -------------------------------------------------------------------------
 
 /// How the task is spawned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum GSpawn {
-    /// `go(f)`: the parent token of the case is not linked to it.
-    Go,
-    /// `go_ctx(&parent, f)`, with the parent cancelled before the call or
-    /// not (rule 5).
-    GoCtx { parent_cancelled: bool },
+enum TaskSpawn {
+    /// `spawn(f)`: the parent token of the case is not linked to it.
+    Spawn,
+    /// `spawn_on(f, &handle)`: not linked either.
+    SpawnOn,
+    /// `TaskBuilder::new().parent(&parent).spawn(f)`, with the parent
+    /// cancelled before the call or not (rule 5).
+    Parent { parent_cancelled: bool },
 }
 
 /// When the task exits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum GExit {
+enum TaskExit {
     /// At once; a panic is then raised while building the future.
     AtOnce,
     /// When released; it ignores its context.
@@ -709,14 +738,14 @@ enum GExit {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum GOutcome {
+enum TaskOutcome {
     Ok(u32),
     Err(u8),
     Panic(u8),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum GOp {
+enum TaskOp {
     Release,
     Cancel,
     /// `close()`: its wait resolves at the exit.
@@ -729,43 +758,49 @@ enum GOp {
     Take,
     /// `is_finished()` (also read after every step).
     IsFinished,
+    /// Awaiting the `Task` (Task rule 7): pending before the exit (polled
+    /// once); after it, the outcome, once (what `take` would return); once
+    /// the outcome was taken, a poll panics.
+    Await,
 }
 
 #[derive(Clone, Debug)]
-struct GCase {
-    spawn: GSpawn,
-    exit: GExit,
-    outcome: GOutcome,
-    ops: Vec<GOp>,
+struct TaskCase {
+    spawn: TaskSpawn,
+    exit: TaskExit,
+    outcome: TaskOutcome,
+    ops: Vec<TaskOp>,
 }
 
-fn g_case() -> impl Strategy<Value = GCase> {
+fn task_case() -> impl Strategy<Value = TaskCase> {
     let spawn = prop_oneof![
-        Just(GSpawn::Go),
-        any::<bool>().prop_map(|parent_cancelled| GSpawn::GoCtx { parent_cancelled }),
+        Just(TaskSpawn::Spawn),
+        Just(TaskSpawn::SpawnOn),
+        any::<bool>().prop_map(|parent_cancelled| TaskSpawn::Parent { parent_cancelled }),
     ];
     let exit = prop_oneof![
-        Just(GExit::AtOnce),
-        Just(GExit::OnRelease),
-        Just(GExit::OnReleaseOrCancel),
+        Just(TaskExit::AtOnce),
+        Just(TaskExit::OnRelease),
+        Just(TaskExit::OnReleaseOrCancel),
     ];
     let outcome = prop_oneof![
-        (0..100_u32).prop_map(GOutcome::Ok),
-        (0..4_u8).prop_map(GOutcome::Err),
-        (0..4_u8).prop_map(GOutcome::Panic),
+        (0..100_u32).prop_map(TaskOutcome::Ok),
+        (0..4_u8).prop_map(TaskOutcome::Err),
+        (0..4_u8).prop_map(TaskOutcome::Panic),
     ];
     let op = prop_oneof![
-        Just(GOp::Release),
-        Just(GOp::Cancel),
-        Just(GOp::Close),
-        Just(GOp::CancelParent),
-        Just(GOp::Done),
-        Just(GOp::Err),
-        Just(GOp::Take),
-        Just(GOp::IsFinished),
+        Just(TaskOp::Release),
+        Just(TaskOp::Cancel),
+        Just(TaskOp::Close),
+        Just(TaskOp::CancelParent),
+        Just(TaskOp::Done),
+        Just(TaskOp::Err),
+        Just(TaskOp::Take),
+        Just(TaskOp::IsFinished),
+        Just(TaskOp::Await),
     ];
     (spawn, exit, outcome, prop::collection::vec(op, 0..=12)).prop_map(
-        |(spawn, exit, outcome, ops)| GCase {
+        |(spawn, exit, outcome, ops)| TaskCase {
             spawn,
             exit,
             outcome,
@@ -794,14 +829,14 @@ fn show_err(e: Option<TaskError<String>>) -> Option<String> {
 const EXITED_LIVE: u8 = 2;
 const EXITED_CANCELLED: u8 = 3;
 
-/// G rules 3 to 5 of `spec/go.md` (and a G's context is a `One` run's:
+/// Task rules 3 to 7 of `spec/go.md` (and a task's context is a `One` run's:
 /// cancelled when the run ends, spec/transitions.md).
 #[derive(Clone, Debug)]
-struct GModel {
-    exit: GExit,
+struct TaskModel {
+    exit: TaskExit,
     /// The outcome the task will record, as [`show`] writes it.
     outcome: String,
-    /// Linked to the parent token (`go_ctx`).
+    /// Linked to the parent token (`TaskBuilder::parent`).
     linked: bool,
     /// Cancelled by `cancel`, `close` or the parent.
     cancelled: bool,
@@ -811,18 +846,18 @@ struct GModel {
     taken: bool,
 }
 
-impl GModel {
-    fn new(case: &GCase) -> GModel {
+impl TaskModel {
+    fn new(case: &TaskCase) -> TaskModel {
         let outcome = match case.outcome {
-            GOutcome::Ok(v) => format!("Ok({v})"),
-            GOutcome::Err(n) => format!("Failed(error {n})"),
-            GOutcome::Panic(n) => format!("Panicked({MARK}panic {n})"),
+            TaskOutcome::Ok(v) => format!("Ok({v})"),
+            TaskOutcome::Err(n) => format!("Failed(error {n})"),
+            TaskOutcome::Panic(n) => format!("Panicked({MARK}panic {n})"),
         };
         let (linked, cancelled) = match case.spawn {
-            GSpawn::Go => (false, false),
-            GSpawn::GoCtx { parent_cancelled } => (true, parent_cancelled),
+            TaskSpawn::Spawn | TaskSpawn::SpawnOn => (false, false),
+            TaskSpawn::Parent { parent_cancelled } => (true, parent_cancelled),
         };
-        let mut model = GModel {
+        let mut model = TaskModel {
             exit: case.exit,
             outcome,
             linked,
@@ -831,7 +866,8 @@ impl GModel {
             taken: false,
         };
         // Rule 5: with a cancelled parent the task still runs.
-        if case.exit == GExit::AtOnce || (case.exit == GExit::OnReleaseOrCancel && model.cancelled)
+        if case.exit == TaskExit::AtOnce
+            || (case.exit == TaskExit::OnReleaseOrCancel && model.cancelled)
         {
             model.exit();
         }
@@ -850,7 +886,7 @@ impl GModel {
 
     fn cancel(&mut self) {
         self.cancelled = true;
-        if self.exit == GExit::OnReleaseOrCancel {
+        if self.exit == TaskExit::OnReleaseOrCancel {
             self.exit();
         }
     }
@@ -883,6 +919,11 @@ impl GModel {
         (self.is_finished() && !self.outcome.starts_with("Ok(")).then(|| self.outcome.clone())
     }
 
+    /// Whether the outcome was taken (by `take` or an await).
+    fn taken(&self) -> bool {
+        self.taken
+    }
+
     /// Rule 4: the outcome, once, after the exit.
     fn take(&mut self) -> Option<String> {
         if !self.is_finished() || self.taken {
@@ -894,19 +935,19 @@ impl GModel {
 }
 
 /// The reads, compared with the model.
-fn check_g(
-    g: &G<u32, String>,
-    model: &GModel,
+fn check_task(
+    task: &Task<u32, String>,
+    model: &TaskModel,
     body: &AtomicU8,
     closes: &[Wait],
 ) -> Result<(), TestCaseError> {
-    prop_assert_eq!(g.is_finished(), model.is_finished(), "is_finished()");
+    prop_assert_eq!(task.is_finished(), model.is_finished(), "is_finished()");
     prop_assert_eq!(
-        g.context().is_cancelled(),
+        task.context().is_cancelled(),
         model.context_cancelled(),
         "context().is_cancelled()"
     );
-    prop_assert_eq!(show_err(g.err()), model.err(), "err()");
+    prop_assert_eq!(show_err(task.err()), model.err(), "err()");
     for (i, close) in closes.iter().enumerate() {
         prop_assert_eq!(close.is_done(), model.is_finished(), "close wait #{}", i);
     }
@@ -930,28 +971,28 @@ fn check_g(
 
 /// Waits for the exit if the model says the task has exited: the outcome
 /// must then be readable (rule 4).
-async fn settle_g(g: &G<u32, String>, model: &GModel) -> Result<(), TestCaseError> {
+async fn settle_task(task: &Task<u32, String>, model: &TaskModel) -> Result<(), TestCaseError> {
     if model.is_finished() {
         prop_assert!(
-            tokio::time::timeout(BOUND, g.done()).await.is_ok(),
+            tokio::time::timeout(BOUND, task.done()).await.is_ok(),
             "hang: done() after the exit"
         );
     }
     Ok(())
 }
 
-fn run_g_case(case: &GCase) -> Result<(), TestCaseError> {
+fn run_task_case(case: &TaskCase) -> Result<(), TestCaseError> {
     quiet_task_panics();
     let runtime = runtime();
     let parent = CancellationToken::new();
-    let mut model = GModel::new(case);
+    let mut model = TaskModel::new(case);
     let body = Arc::new(AtomicU8::new(NOT_RUN));
     let (tx, rx) = oneshot::channel::<()>();
     let mut tx = Some(tx);
     let mut closes: Vec<Wait> = Vec::new();
     let (exit, outcome) = (case.exit, case.outcome);
     let b = Arc::clone(&body);
-    let task = move |ctx: runcycle::Context| {
+    let f = move |ctx: runcycle::Context| {
         b.store(RUNNING, Ordering::SeqCst);
         let exited = move |b: &AtomicU8, ctx: &runcycle::Context| {
             let state = if ctx.is_cancelled() {
@@ -961,18 +1002,18 @@ fn run_g_case(case: &GCase) -> Result<(), TestCaseError> {
             };
             b.store(state, Ordering::SeqCst);
         };
-        if let (GExit::AtOnce, GOutcome::Panic(n)) = (exit, outcome) {
+        if let (TaskExit::AtOnce, TaskOutcome::Panic(n)) = (exit, outcome) {
             // Panics while building the future.
             exited(&b, &ctx);
             std::panic::panic_any(format!("{MARK}panic {n}"));
         }
         async move {
             match exit {
-                GExit::AtOnce => {}
-                GExit::OnRelease => {
+                TaskExit::AtOnce => {}
+                TaskExit::OnRelease => {
                     let _ = rx.await;
                 }
-                GExit::OnReleaseOrCancel => {
+                TaskExit::OnReleaseOrCancel => {
                     tokio::select! {
                         _ = rx => {}
                         () = ctx.cancelled() => {}
@@ -981,62 +1022,82 @@ fn run_g_case(case: &GCase) -> Result<(), TestCaseError> {
             }
             exited(&b, &ctx);
             match outcome {
-                GOutcome::Ok(v) => Ok(v),
-                GOutcome::Err(n) => Err(format!("error {n}")),
-                GOutcome::Panic(n) => std::panic::panic_any(format!("{MARK}panic {n}")),
+                TaskOutcome::Ok(v) => Ok(v),
+                TaskOutcome::Err(n) => Err(format!("error {n}")),
+                TaskOutcome::Panic(n) => std::panic::panic_any(format!("{MARK}panic {n}")),
             }
         }
     };
-    let (g, result) = runtime.block_on(async {
-        let g = match case.spawn {
-            GSpawn::Go => go(task),
-            GSpawn::GoCtx { parent_cancelled } => {
+    let (task, result) = runtime.block_on(async {
+        let mut task = match case.spawn {
+            TaskSpawn::Spawn => spawn(f),
+            TaskSpawn::SpawnOn => spawn_on(f, &tokio::runtime::Handle::current()),
+            TaskSpawn::Parent { parent_cancelled } => {
                 if parent_cancelled {
                     parent.cancel();
                 }
-                go_ctx(&parent, task)
+                TaskBuilder::new().parent(&parent).spawn(f)
             }
         };
         let result = async {
-            settle_g(&g, &model).await?;
-            check_g(&g, &model, &body, &closes)?;
+            settle_task(&task, &model).await?;
+            check_task(&task, &model, &body, &closes)?;
             for (step, &op) in case.ops.iter().enumerate() {
                 let at = |e| at(&format!("step {step} {op:?}"), e);
                 match op {
-                    GOp::Release => {
+                    TaskOp::Release => {
                         if let Some(tx) = tx.take() {
                             let _ = tx.send(());
                         }
                         model.release();
                     }
-                    GOp::Cancel => {
-                        g.cancel();
+                    TaskOp::Cancel => {
+                        task.cancel();
                         model.cancel();
                     }
-                    GOp::Close => {
-                        closes.push(g.close());
+                    TaskOp::Close => {
+                        closes.push(task.close());
                         model.cancel();
                     }
-                    GOp::CancelParent => {
+                    TaskOp::CancelParent => {
                         parent.cancel();
                         model.cancel_parent();
                     }
-                    GOp::Done => {
-                        let mut done = g.done();
+                    TaskOp::Done => {
+                        let mut done = task.done();
                         let poll = poll_once(&mut done).await;
                         // Exited: settled below; the poll must agree.
                         if !model.is_finished() {
                             prop_assert!(poll.is_pending(), "step {step}: done() before the exit");
                         }
                     }
-                    GOp::Err | GOp::IsFinished => {}
-                    GOp::Take => {
-                        let taken = g.take().map(|o| show(&o));
+                    TaskOp::Err | TaskOp::IsFinished => {}
+                    TaskOp::Take => {
+                        let taken = task.take().map(|o| show(&o));
                         prop_assert_eq!(taken, model.take(), "step {}: take()", step);
                     }
+                    TaskOp::Await => {
+                        if model.taken() {
+                            prop_assert!(
+                                poll_panics(&mut task),
+                                "step {step}: a poll after the outcome was taken did not panic"
+                            );
+                        } else if model.is_finished() {
+                            let awaited = tokio::time::timeout(BOUND, &mut task).await;
+                            prop_assert!(
+                                awaited.is_ok(),
+                                "step {step}: hang: await after the exit"
+                            );
+                            let awaited = awaited.ok().map(|o| show(&o));
+                            prop_assert_eq!(awaited, model.take(), "step {}: await", step);
+                        } else {
+                            let poll = poll_once(&mut task).await;
+                            prop_assert!(poll.is_pending(), "step {step}: await before the exit");
+                        }
+                    }
                 }
-                settle_g(&g, &model).await.map_err(at)?;
-                check_g(&g, &model, &body, &closes).map_err(at)?;
+                settle_task(&task, &model).await.map_err(at)?;
+                check_task(&task, &model, &body, &closes).map_err(at)?;
                 if model.is_finished() {
                     for close in &mut closes {
                         let done = tokio::time::timeout(BOUND, close).await;
@@ -1047,22 +1108,22 @@ fn run_g_case(case: &GCase) -> Result<(), TestCaseError> {
             Ok::<(), TestCaseError>(())
         }
         .await;
-        (g, result)
+        (task, result)
     });
     result?;
     // The runtime shuts down: an unfinished task is reported aborted.
     drop(runtime);
     model.abort();
     let at = |e| at("after the runtime's shutdown", e);
-    prop_assert_eq!(g.done().wait_timeout(BOUND), Ok(()), "hang: done()");
-    check_g(&g, &model, &body, &closes).map_err(at)?;
+    prop_assert_eq!(task.done().wait_timeout(BOUND), Ok(()), "hang: done()");
+    check_task(&task, &model, &body, &closes).map_err(at)?;
     for (i, close) in closes.iter().enumerate() {
         prop_assert_eq!(close.wait_timeout(BOUND), Ok(()), "hang: close #{}", i);
     }
-    let taken = g.take().map(|o| show(&o));
+    let taken = task.take().map(|o| show(&o));
     prop_assert_eq!(taken, model.take(), "after the runtime's shutdown: take()");
-    prop_assert!(g.take().is_none(), "take() twice");
-    prop_assert_eq!(show_err(g.err()), model.err(), "err() after take()");
+    prop_assert!(task.take().is_none(), "take() twice");
+    prop_assert_eq!(show_err(task.err()), model.err(), "err() after take()");
     drop(tx);
     Ok(())
 }
@@ -1070,13 +1131,13 @@ fn run_g_case(case: &GCase) -> Result<(), TestCaseError> {
 proptest! {
     #![proptest_config(config(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/proptest-regressions/model_group/g.txt"
+        "/proptest-regressions/model_group/task.txt"
     )))]
-    /// `G`: a task's outcome and 0 to 12 calls before and after its exit
+    /// `Task`: a task's outcome and 0 to 12 calls before and after its exit
     /// agree with the model.
     #[test]
-    fn g_matches_model(case in g_case()) {
-        run_g_case(&case)?;
+    fn task_matches_model(case in task_case()) {
+        run_task_case(&case)?;
     }
 }
 
@@ -1137,8 +1198,8 @@ fn wrong_model_panic_keeps_context_is_caught() {
     assert!(
         matches!(
             minimal[..],
-            [Op::Go(Until::AtOnce, Outcome::Panic(_))
-                | Op::TryGo(Until::AtOnce, Outcome::Panic(_))]
+            [Op::SpawnUnit(Until::AtOnce, Outcome::Panic(_))
+                | Op::SpawnResult(Until::AtOnce, Outcome::Panic(_))]
         ),
         "{minimal:?}"
     );
@@ -1153,7 +1214,7 @@ fn wrong_model_last_error_wins_is_caught() {
     assert!(minimal.len() <= 3, "{minimal:?}");
     let errors = minimal
         .iter()
-        .filter(|op| matches!(op, Op::TryGo(_, Outcome::Err(_))))
+        .filter(|op| matches!(op, Op::SpawnResult(_, Outcome::Err(_))))
         .count();
     assert_eq!(errors, 2, "{minimal:?}");
 }
@@ -1180,9 +1241,9 @@ fn group_sequences_cover_the_cases() {
             let (cancelled, panics) = (m.cancelled, m.panics.len());
             let live_before = m.live();
             match op {
-                Op::Go(u, o) | Op::TryGo(u, o) => {
+                Op::SpawnUnit(u, o) | Op::SpawnResult(u, o) => {
                     if m.spawn(u, o).is_err() {
-                        hits.insert("a go/try_go refused after close");
+                        hits.insert("a spawn refused after close");
                     }
                     if let Outcome::Err(_) = o {
                         errors += 1;

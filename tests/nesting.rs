@@ -1,19 +1,18 @@
 //! Deeply nested parents (spec/README.md, section 7, "Propagation"): a
 //! parent's cancellation, and the drop of the outermost handle, reach every
-//! level of a 100,000-deep chain of One, Many, G and Group parents (and mixed
+//! level of a 100,000-deep chain of One, Many, Task and Group parents (and mixed
 //! chains) on a 2 MiB stack, and every level ends Closed (a Group: its
 //! context cancelled).
 //!
-//! Before the work list of engine invariant #7, each level's watch ran
-//! inside the previous level's `cancel()`: one chain of frames per level, and
+//! Before the work list of engine invariant E7, each level's watch ran
+//! inside the previous level's close: one chain of frames per level, and
 //! 2,000 levels overflowed a 2 MiB stack (a process abort, not a test
 //! failure: these tests then kill the test binary).
 #![cfg(all(feature = "tokio", not(loom)))]
 
 use std::thread;
 
-use runcycle::{Group, Many, One, State};
-use tokio_util::sync::CancellationToken;
+use runcycle::{CancellationToken, Group, Many, One, State, TaskBuilder};
 
 /// The depth the reliability issue asks for.
 const DEPTH: usize = if cfg!(miri) { 50 } else { 100_000 };
@@ -153,7 +152,7 @@ fn a_run_in_progress_at_every_level_is_asked_to_close() {
             guards.push(next.start().expect("start"));
             levels.push(next);
         }
-        let _ = root.cancel();
+        root.close();
         for guard in &guards {
             assert!(guard.context().is_cancelled());
         }
@@ -172,7 +171,8 @@ fn a_run_in_progress_at_every_level_is_asked_to_close() {
     });
 }
 
-/// `go_ctx` chains, cancelled from a tokio worker thread (2 MiB stack).
+/// `TaskBuilder::parent` chains, cancelled from a tokio worker thread (2 MiB
+/// stack).
 #[test]
 fn cancelling_the_root_of_100000_nested_tasks_from_a_worker_closes_every_level() {
     let depth = if cfg!(miri) { 20 } else { DEPTH };
@@ -186,23 +186,26 @@ fn cancelling_the_root_of_100000_nested_tasks_from_a_worker_closes_every_level()
         tokio::spawn(async move {
             let root = CancellationToken::new();
             let mut tasks = Vec::with_capacity(depth);
-            tasks.push(runcycle::go_ctx(&root, |ctx| async move {
+            tasks.push(TaskBuilder::new().parent(&root).spawn(|ctx| async move {
                 ctx.cancelled().await;
                 Ok::<(), ()>(())
             }));
             for i in 1..depth {
-                let next = runcycle::go_ctx(&tasks[i - 1].context(), |ctx| async move {
-                    ctx.cancelled().await;
-                    Ok::<(), ()>(())
-                });
+                let next =
+                    TaskBuilder::new()
+                        .parent(&tasks[i - 1].context())
+                        .spawn(|ctx| async move {
+                            ctx.cancelled().await;
+                            Ok::<(), ()>(())
+                        });
                 tasks.push(next);
             }
             root.cancel();
-            for (i, g) in tasks.iter().enumerate() {
-                assert!(g.context().is_cancelled(), "task {i}");
+            for (i, task) in tasks.iter().enumerate() {
+                assert!(task.context().is_cancelled(), "task {i}");
             }
-            for g in &tasks {
-                g.done().await;
+            for task in tasks {
+                task.await.expect("the task's outcome");
             }
         })
         .await

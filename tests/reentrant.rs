@@ -16,8 +16,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
-use runcycle::{Guard, Many, One, State};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use runcycle::{CancellationToken, Group, Guard, Many, One, StartError, State};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 /// Long enough for any machine; a deadlock never returns.
 const BOUND: Duration = Duration::from_secs(20);
@@ -70,10 +70,11 @@ fn poke_many(many: &Many) {
     let _ = many.state();
     let _ = many.context().is_cancelled();
     let _ = many.done().is_done();
-    let _ = many.halt();
-    let _ = many.stop2();
-    drop(many.close2());
-    let _ = many.cancel();
+    let _ = many
+        .stop()
+        .map(|stopping| (stopping.previous(), stopping.is_done()));
+    let closing = many.close();
+    let _ = (closing.previous(), closing.is_done());
     drop(many.start());
 }
 
@@ -82,25 +83,19 @@ fn poke_one(one: &One) {
     let _ = one.state();
     let _ = one.context().is_cancelled();
     let _ = one.done().is_done();
-    drop(one.close2());
-    let _ = one.cancel();
+    let closing = one.close();
+    let _ = (closing.previous(), closing.is_done());
     drop(one.start());
 }
 
 /// The ways to cancel a running `Many`'s context from outside.
-const MANY_CALLS: [&str; 8] = [
-    "stop", "stop2", "halt", "close", "close2", "cancel", "guard", "parent",
-];
+const MANY_CALLS: [&str; 4] = ["stop", "close", "guard", "parent"];
 
 fn cancel_many(call: &str, many: &Many, guard: Guard, parent: &CancellationToken) {
     match call {
         "stop" => drop(many.stop()),
-        "stop2" => drop(many.stop2()),
-        "halt" => drop(many.halt()),
         "close" => drop(many.close()),
-        "close2" => drop(many.close2()),
-        "cancel" => drop(many.cancel()),
-        "guard" => guard.stop(),
+        "guard" => guard.complete(),
         "parent" => parent.cancel(),
         _ => unreachable!(),
     }
@@ -127,7 +122,7 @@ fn a_waker_on_a_many_context_may_call_back_into_the_many() {
 
 #[test]
 fn a_waker_on_a_created_many_context_may_call_back_into_the_many() {
-    for call in ["close", "close2", "cancel", "parent"] {
+    for call in ["close", "parent"] {
         let parent = CancellationToken::new();
         let many = Many::with_parent(&parent);
         let calls = Arc::new(Mutex::new(0));
@@ -139,8 +134,6 @@ fn a_waker_on_a_created_many_context_may_call_back_into_the_many() {
         let p = parent.clone();
         returns(call, move || match call {
             "close" => drop(m.close()),
-            "close2" => drop(m.close2()),
-            "cancel" => drop(m.cancel()),
             _ => p.cancel(),
         });
         assert_eq!(*calls.lock().unwrap(), 1, "{call}");
@@ -150,7 +143,7 @@ fn a_waker_on_a_created_many_context_may_call_back_into_the_many() {
 
 #[test]
 fn a_waker_on_a_one_context_may_call_back_into_the_one() {
-    for call in ["close", "close2", "cancel", "guard", "parent"] {
+    for call in ["close", "guard", "parent"] {
         for started in [false, true] {
             if call == "guard" && !started {
                 continue;
@@ -167,8 +160,6 @@ fn a_waker_on_a_one_context_may_call_back_into_the_one() {
             let p = parent.clone();
             returns(call, move || match call {
                 "close" => drop(o.close()),
-                "close2" => drop(o.close2()),
-                "cancel" => drop(o.cancel()),
                 "guard" => drop(guard),
                 _ => {
                     p.cancel();
@@ -209,41 +200,46 @@ fn a_waker_may_call_back_when_the_last_handle_is_dropped() {
 fn a_waker_on_a_task_context_may_call_back_into_the_task_and_group() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let _enter = runtime.enter();
-    for call in ["g.cancel", "g.close", "group.cancel", "group.close"] {
-        let g = Arc::new(runcycle::go(|ctx| async move {
+    for call in ["task.cancel", "task.close", "group.cancel", "group.close"] {
+        let task = Arc::new(runcycle::spawn(|ctx| async move {
             ctx.cancelled().await;
             Ok::<(), ()>(())
         }));
-        let group = runcycle::Group::new();
+        let group = Group::new();
         group
-            .go(|ctx| async move { ctx.cancelled().await })
+            .spawn(|ctx| async move { ctx.cancelled().await })
             .unwrap();
         let calls = Arc::new(Mutex::new(0));
-        let ctx = if call.starts_with("g.") {
-            g.context().cancelled_owned()
+        let ctx = if call.starts_with("task.") {
+            task.context().cancelled_owned()
         } else {
             group.context().cancelled_owned()
         };
-        let (g2, group2) = (Arc::clone(&g), group.clone());
+        let (task2, group2) = (Arc::clone(&task), group.clone());
         let _keep = on_cancel(ctx, &calls, move || {
-            let _ = g2.context().is_cancelled();
-            let _ = g2.is_finished();
-            g2.cancel();
-            drop(g2.close());
+            let _ = task2.context().is_cancelled();
+            let _ = task2.is_finished();
+            let _ = task2.err();
+            task2.cancel();
+            task2.close();
             let _ = group2.context().is_cancelled();
             let _ = group2.is_closed();
             let _ = group2.len();
             group2.cancel();
         });
-        let (g3, group3) = (Arc::clone(&g), group.clone());
+        let (task3, group3) = (Arc::clone(&task), group.clone());
         returns(call, move || match call {
-            "g.cancel" => g3.cancel(),
-            "g.close" => drop(g3.close()),
+            "task.cancel" => task3.cancel(),
+            "task.close" => {
+                task3.close();
+            }
             "group.cancel" => group3.cancel(),
-            _ => drop(group3.close()),
+            _ => {
+                group3.close();
+            }
         });
         assert_eq!(*calls.lock().unwrap(), 1, "{call}");
-        g.cancel();
+        task.cancel();
         group.cancel();
     }
 }
@@ -263,7 +259,7 @@ fn a_waker_sees_the_new_state_when_the_context_is_cancelled() {
     returns("close", move || drop(o.close()));
     assert_eq!(
         *seen.lock().unwrap(),
-        Some((State::Closed, Some(runcycle::Error::Closed), true)),
+        Some((State::Closed, Some(StartError::Closed), true)),
         "the close is published when the waker runs"
     );
     assert_eq!(

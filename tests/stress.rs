@@ -22,7 +22,8 @@
 //!    refused with `Running` (or `Closed` once a close was requested);
 //!    `done()` is not done; the instance's `context()` is the run's (if it
 //!    reads cancelled, the guard's context then reads cancelled too); a
-//!    `halt()` returns `Ok(Running)` and leaves the context cancelled.
+//!    `stop()` returns a transition from `Running` and leaves the context
+//!    cancelled.
 //! 3. A run's context is cancelled only for a cause: when a holder sees its
 //!    context cancelled, some stop or close call began that had not
 //!    returned before the run's `start` was called.
@@ -53,7 +54,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use runcycle::{Error, Guard, Many, State, Wait};
+use runcycle::{ClosedError, Guard, Many, StartError, State, Transition, Wait};
 
 /// Generous bound that turns a hang into a failure.
 const BOUND: Duration = Duration::from_secs(20);
@@ -206,7 +207,7 @@ struct Instance {
     active: AtomicUsize,
     /// Set before the instance's close is requested (invariant 5).
     closing: AtomicBool,
-    /// Stop, stop2, halt and close calls begun, and returned (invariant 3).
+    /// Stop and close calls begun, and returned (invariant 3).
     requests_begun: AtomicU64,
     requests_done: AtomicU64,
 }
@@ -268,7 +269,8 @@ struct Counts {
     starts: u64,
     refused: u64,
     holder_checks: u64,
-    halts: u64,
+    /// Stops whose transition was dropped at once (Go's `Halt`).
+    stops_dropped: u64,
     stops: u64,
     blocking_stop_waits: u64,
     closes: u64,
@@ -283,7 +285,7 @@ impl Counts {
         self.starts += o.starts;
         self.refused += o.refused;
         self.holder_checks += o.holder_checks;
-        self.halts += o.halts;
+        self.stops_dropped += o.stops_dropped;
         self.stops += o.stops;
         self.blocking_stop_waits += o.blocking_stop_waits;
         self.closes += o.closes;
@@ -389,7 +391,7 @@ fn hammer(threads: usize, duration: Duration) {
     }
     eprintln!(
         "stress hammer: {threads} threads, {:.1} s, {} operations ({:.0}/s), {} runs, \
-         {} refused starts, {} holder checks, {} halts, {} stops ({} waited on), \
+         {} refused starts, {} holder checks, {} stops dropped at once, {} stops kept ({} waited on), \
          {} closes ({} instances), {} cancelled contexts with a cause, \
          kept at the end: {waits} waits, {futures} pending futures, {contexts} contexts \
          ({} waits and {} pending futures kept over the run); {} violations",
@@ -399,7 +401,7 @@ fn hammer(threads: usize, duration: Duration) {
         counts.starts,
         counts.refused,
         counts.holder_checks,
-        counts.halts,
+        counts.stops_dropped,
         counts.stops,
         counts.blocking_stop_waits,
         counts.closes,
@@ -442,8 +444,8 @@ fn hammer_thread(
         });
         *seen = (*seen).max(r);
     };
-    let closed_error = |inst: &Instance, e: Error, how: &str| {
-        v.check(e == Error::Closed && inst.closing.load(SeqCst), || {
+    let closed_error = |inst: &Instance, e: StartError, how: &str| {
+        v.check(e == StartError::Closed && inst.closing.load(SeqCst), || {
             format!(
                 "instance {}: {how} returned {e:?} (close requested: {})",
                 inst.id,
@@ -476,7 +478,7 @@ fn hammer_thread(
                 if op < 15 {
                     drop(h.guard);
                 } else {
-                    h.guard.stop();
+                    h.guard.complete();
                 }
                 v.check(ctx.is_cancelled(), || {
                     format!(
@@ -509,7 +511,7 @@ fn hammer_thread(
                         "instance {}: a second start succeeded while a guard is held",
                         h.inst.id
                     )),
-                    Err(Error::Running) => {}
+                    Err(StartError::Running) => {}
                     Err(e) => closed_error(&h.inst, e, "start while held"),
                 },
                 55..=64 => {
@@ -536,17 +538,17 @@ fn hammer_thread(
                 }
                 80..=87 => {
                     // Stop our own run: the context is cancelled at the call.
-                    let r = h.inst.request(Many::halt);
+                    let r = h.inst.request(|m: &Many| m.stop().map(|t| t.previous()));
                     v.check(r == Ok(State::Running), || {
-                        format!("instance {}: halt by the holder returned {r:?}", h.inst.id)
+                        format!("instance {}: stop by the holder returned {r:?}", h.inst.id)
                     });
                     v.check(ctx.is_cancelled(), || {
                         format!(
-                            "instance {}: context not cancelled after the holder's halt",
+                            "instance {}: context not cancelled after the holder's stop",
                             h.inst.id
                         )
                     });
-                    c.halts += 1;
+                    c.stops_dropped += 1;
                 }
                 _ => {}
             }
@@ -582,7 +584,7 @@ fn hammer_thread(
                             done: None,
                         });
                     }
-                    Err(Error::Running) => c.refused += 1,
+                    Err(StartError::Running) => c.refused += 1,
                     Err(e) => {
                         closed_error(&inst, e, "start");
                         c.refused += 1;
@@ -590,19 +592,20 @@ fn hammer_thread(
                 }
             }
             30..=41 => {
-                match inst.request(Many::halt) {
-                    Ok(s) => observe(&inst, &mut seen, s, "halt"),
-                    Err(e) => closed_error(&inst, e, "halt"),
+                // The transition dropped at once (Go's `Halt`).
+                match inst.request(|m: &Many| m.stop().map(|t| t.previous())) {
+                    Ok(s) => observe(&inst, &mut seen, s, "stop (dropped)"),
+                    Err(e) => closed_error(&inst, e.into(), "stop (dropped)"),
                 }
-                c.halts += 1;
+                c.stops_dropped += 1;
             }
             42..=53 => {
-                let r = if op < 48 {
-                    inst.request(Many::stop)
+                let r: Result<Wait, ClosedError> = if op < 48 {
+                    inst.request(Many::stop).map(Transition::into_wait)
                 } else {
-                    inst.request(Many::stop2).map(|(s, w)| {
-                        observe(&inst, &mut seen, s, "stop2");
-                        w
+                    inst.request(Many::stop).map(|t| {
+                        observe(&inst, &mut seen, t.previous(), "stop");
+                        t.into_wait()
                     })
                 };
                 c.stops += 1;
@@ -622,7 +625,7 @@ fn hammer_thread(
                         c.waits_kept += 1;
                         keep(&mut kept.waits, w, &mut rng);
                     }
-                    Err(e) => closed_error(&inst, e, "stop"),
+                    Err(e) => closed_error(&inst, e.into(), "stop"),
                 }
             }
             54..=65 => {
@@ -652,9 +655,9 @@ fn hammer_thread(
                 // race with everything above.
                 if rng.below(200) == 0 {
                     inst.closing.store(true, SeqCst);
-                    let (s, w) = inst.request(Many::close2);
-                    observe(&inst, &mut seen, s, "close2");
-                    keep(&mut kept.waits, w, &mut rng);
+                    let closing = inst.request(Many::close);
+                    observe(&inst, &mut seen, closing.previous(), "close");
+                    keep(&mut kept.waits, closing.into_wait(), &mut rng);
                     c.closes += 1;
                     series.replace(&inst);
                 }
@@ -801,7 +804,7 @@ fn restarter(many: &Many, round: &Mutex<Round>) {
     let next = loop {
         match many.start() {
             Ok(g) => break g,
-            Err(Error::Running) if Instant::now() < deadline => {
+            Err(StartError::Running) if Instant::now() < deadline => {
                 attempts += 1;
                 thread::yield_now();
             }

@@ -10,10 +10,11 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
+use tokio::runtime::Handle as Runtime;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::lifecycle::context::{Context, Parent};
-use tokio_util::task::TaskTracker;
 
 use crate::lifecycle::block::assert_may_block;
 use crate::lifecycle::error::{ClosedError, TimedOut};
@@ -21,7 +22,8 @@ use crate::sync::{Mutex, StdArc as Arc};
 use crate::task::panic::Panic;
 use crate::task::spawn::current_runtime;
 
-/// The boxed error type of [`Group::try_go`] tasks.
+/// The boxed error type of a [`Group`]'s report: a task's `Err(e)` is kept
+/// as `e.into()` (see [`GroupTaskOutput`]).
 ///
 /// # Examples
 ///
@@ -31,12 +33,97 @@ use crate::task::spawn::current_runtime;
 /// ```
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
+/// What a [`Group`] task's future may output: `()`, or `Result<(), E>` with
+/// `E: Into<`[`BoxError`]`>` (the error-group mode, Go's `errgroup`): the
+/// first `Err` cancels the group's context and is reported by
+/// [`Group::wait`] and [`Group::close`].
+///
+/// Sealed, and implemented for nothing else: these two forms, which
+/// [`Group::spawn`] infers from the closure with no annotation, and `!`, so
+/// that a task whose body never returns (it only panics, or loops until the
+/// runtime shuts down) needs no annotation either (rustdoc shows it as
+/// `<fn() -> ! as Returns>::Output`: the never type cannot be named on
+/// stable Rust).
+///
+/// # Examples
+///
+/// ```
+/// # if runcycle::__LOOM { return; }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let group = runcycle::Group::new();
+/// group.spawn(|_ctx| async { /* a task with nothing to report */ }).unwrap();
+/// group.spawn(|_ctx| async { Ok::<(), std::io::Error>(()) }).unwrap();
+/// group.spawn(|_ctx| async { Err::<(), _>("refused") }).unwrap();
+/// let report = group.wait().await.unwrap_err();
+/// assert_eq!(report.error().unwrap().to_string(), "refused");
+/// # });
+/// ```
+pub trait GroupTaskOutput: sealed::Sealed + Send + 'static {}
+
+impl GroupTaskOutput for () {}
+impl<E: Into<BoxError> + Send + 'static> GroupTaskOutput for Result<(), E> {}
+
+/// A body that never returns, as `async { panic!("...") }` or
+/// `async { loop { ... } }`: its output type is left to the compiler's
+/// fallback for `!`, which is `()` in edition 2021 (with the deny-by-default
+/// lint `dependency_on_unit_never_type_fallback` when a bound needs it) and
+/// `!` in edition 2024. Without this impl such a task would not compile.
+impl GroupTaskOutput for never::Never {}
+
+mod never {
+    /// What a `fn` type returns.
+    #[allow(unreachable_pub)] // nameable only inside the crate
+    pub trait Returns {
+        type Output;
+    }
+
+    impl<R> Returns for fn() -> R {
+        type Output = R;
+    }
+
+    /// `!`, named on stable Rust (the never type itself is unstable to
+    /// name): the output of a `fn() -> !`.
+    pub(crate) type Never = <fn() -> ! as Returns>::Output;
+}
+
+mod sealed {
+    use super::BoxError;
+
+    /// Seals [`GroupTaskOutput`](super::GroupTaskOutput) and turns an output
+    /// into the group's one form.
+    #[allow(unreachable_pub)] // nameable only inside the crate: the seal
+    pub trait Sealed {
+        /// `Ok(())`, or the task's error, boxed.
+        fn into_report(self) -> Result<(), BoxError>;
+    }
+
+    impl Sealed for () {
+        fn into_report(self) -> Result<(), BoxError> {
+            Ok(())
+        }
+    }
+
+    impl<E: Into<BoxError>> Sealed for Result<(), E> {
+        fn into_report(self) -> Result<(), BoxError> {
+            self.map_err(Into::into)
+        }
+    }
+
+    impl Sealed for super::never::Never {
+        fn into_report(self) -> Result<(), BoxError> {
+            // No value of `!` exists: this is never called.
+            self
+        }
+    }
+}
+
 /// A group of tokio tasks sharing one context (Go's `Group`, plus an
 /// error-group mode like Go's `errgroup`).
 ///
-/// * [`go`](Group::go) spawns `f(ctx)` with the group's context;
-///   [`try_go`](Group::try_go) spawns a task returning `Result`: its first
-///   error cancels the context and is reported by `wait`/`close`.
+/// * [`spawn`](Group::spawn) spawns `f(ctx)` with the group's context
+///   ([`spawn_on`](Group::spawn_on) from outside a runtime); a task may
+///   return `()` or `Result<(), E>` ([`GroupTaskOutput`]): the first error
+///   cancels the context and is reported by `wait`/`close`.
 /// * A panic in any task is caught, cancels the context, and is reported by
 ///   `wait`/`close` with its payload.
 /// * [`wait`](Group::wait) waits for every task started so far (any number
@@ -45,8 +132,9 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 ///   missed by its wait), cancels the context and waits.
 ///
 /// `Group` is a cheap handle; clones share the group. Dropping it does not
-/// cancel the tasks. Compare [`go`](crate::go) for a single task whose value
-/// you want back.
+/// cancel the tasks. Compare [`spawn`](crate::spawn) for a single task whose
+/// value you want back, and tokio's `JoinSet`, which yields each task's
+/// output but has no shared context and no close that refuses new tasks.
 ///
 /// # Examples
 ///
@@ -57,18 +145,18 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 ///
 /// let group = Group::new();
 /// for i in 0..3 {
-///     group.go(move |ctx| async move {
+///     group.spawn(move |ctx| async move {
 ///         ctx.cancelled().await; // a worker that runs until shutdown
 ///         let _ = i;
 ///     }).unwrap();
 /// }
-/// group.try_go(|_ctx| async { Err::<(), _>("upstream unreachable") }).unwrap();
+/// group.spawn(|_ctx| async { Err::<(), _>("upstream unreachable") }).unwrap();
 /// // The failure cancels the shared context; the workers exit; wait reports it.
 /// let report = group.wait().await.unwrap_err();
 /// assert_eq!(report.error().unwrap().to_string(), "upstream unreachable");
-/// assert!(group.go(|_| async {}).is_ok(), "wait does not close the group");
+/// assert!(group.spawn(|_| async {}).is_ok(), "wait does not close the group");
 /// group.close().await.unwrap_err();
-/// assert_eq!(group.go(|_| async {}).unwrap_err(), runcycle::ClosedError);
+/// assert!(group.spawn(|_| async {}).is_err(), "closed: refused");
 /// # });
 /// ```
 #[derive(Clone)]
@@ -86,7 +174,8 @@ struct GroupInner {
 
 #[derive(Default)]
 struct GroupState {
-    /// Set by `close`; read by `go` under the same lock (see `Group::spawn`).
+    /// Set by `close`; read by every spawn under the same lock (see
+    /// `Group::spawn_task`).
     closed: bool,
     error: Option<Arc<dyn StdError + Send + Sync + 'static>>,
     panics: Vec<Panic>,
@@ -200,7 +289,11 @@ impl Group {
         Context::new(self.inner.ctx.clone())
     }
 
-    /// Spawns `f(ctx)` on the current tokio runtime (Go's `Group.Go`).
+    /// Spawns `f(ctx)` on the current tokio runtime with the group's context
+    /// (Go's `Group.Go`, and `errgroup.Go`). The future may output `()` or
+    /// `Result<(), E>` with `E: Into<`[`BoxError`]`>` ([`GroupTaskOutput`]):
+    /// the first `Err` cancels the group's context and is reported by
+    /// [`wait`](Group::wait) and [`close`](Group::close).
     ///
     /// # Errors
     ///
@@ -209,8 +302,10 @@ impl Group {
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime, with the message "`runcycle::Group::go` must be
-    /// called from within a tokio runtime (...)".
+    /// If called outside a tokio runtime, at the caller's line, with the
+    /// message "`runcycle::Group::spawn` must be called from within a tokio
+    /// runtime (...); use `runcycle::Group::spawn_on` with a runtime handle
+    /// from other threads".
     ///
     /// # Examples
     ///
@@ -218,62 +313,56 @@ impl Group {
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let group = runcycle::Group::new();
-    /// group.go(|_ctx| async { /* work */ }).unwrap();
-    /// group.wait().await.unwrap();
-    /// # });
-    /// ```
-    pub fn go<F, Fut>(&self, f: F) -> Result<(), ClosedError>
-    where
-        F: FnOnce(Context) -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.spawn("runcycle::Group::go", move |ctx| async move {
-            f(ctx).await;
-            Ok(())
-        })
-    }
-
-    /// Spawns `f(ctx)`, a task returning `Result` (Go's `errgroup.Go`): the
-    /// first error cancels the group's context and is reported by
-    /// [`wait`](Group::wait) and [`close`](Group::close).
-    ///
-    /// # Errors
-    ///
-    /// [`ClosedError`] once the group is closed.
-    ///
-    /// # Panics
-    ///
-    /// Outside a tokio runtime, as [`go`](Group::go).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # if runcycle::__LOOM { return; }
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let group = runcycle::Group::new();
-    /// group.try_go(|_| async { "x".parse::<u8>().map(drop) }).unwrap();
+    /// group.spawn(|_ctx| async { /* work */ }).unwrap();
+    /// group.spawn(|_ctx| async { "x".parse::<u8>().map(drop) }).unwrap();
     /// let report = group.wait().await.unwrap_err();
     /// assert!(report.error().is_some());
     /// assert!(group.context().is_cancelled());
     /// # });
     /// ```
-    pub fn try_go<F, Fut, E>(&self, f: F) -> Result<(), ClosedError>
+    #[track_caller]
+    pub fn spawn<F, Fut>(&self, f: F) -> Result<(), ClosedError>
     where
         F: FnOnce(Context) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), E>> + Send + 'static,
-        E: Into<BoxError>,
+        Fut: Future + Send + 'static,
+        Fut::Output: GroupTaskOutput,
     {
-        self.spawn("runcycle::Group::try_go", move |ctx| async move {
-            f(ctx).await.map_err(Into::into)
-        })
+        let runtime = current_runtime("runcycle::Group::spawn", "runcycle::Group::spawn_on");
+        self.spawn_task(&runtime, f)
     }
 
-    fn spawn<F, Fut>(&self, caller: &str, f: F) -> Result<(), ClosedError>
+    /// [`spawn`](Group::spawn) on an explicit runtime: callable from any
+    /// thread.
+    ///
+    /// # Errors
+    ///
+    /// [`ClosedError`] once the group is closed, as [`spawn`](Group::spawn).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if runcycle::__LOOM { return; }
+    /// let runtime = tokio::runtime::Runtime::new().unwrap();
+    /// let group = runcycle::Group::new();
+    /// // From a plain thread, outside the runtime:
+    /// group.spawn_on(|_ctx| async { Ok::<(), std::io::Error>(()) }, runtime.handle()).unwrap();
+    /// group.close().wait().unwrap();
+    /// ```
+    pub fn spawn_on<F, Fut>(&self, f: F, runtime: &Runtime) -> Result<(), ClosedError>
     where
         F: FnOnce(Context) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), BoxError>> + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: GroupTaskOutput,
     {
-        let runtime = current_runtime(caller);
+        self.spawn_task(runtime, f)
+    }
+
+    fn spawn_task<F, Fut>(&self, runtime: &Runtime, f: F) -> Result<(), ClosedError>
+    where
+        F: FnOnce(Context) -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: GroupTaskOutput,
+    {
         // The check and the registration happen under the lock `close` takes
         // to set `closed`: a task either registers before the close (and its
         // wait counts it) or sees `closed` and is refused. No task can slip
@@ -291,7 +380,7 @@ impl Group {
             finished: false,
         };
         runtime.spawn(async move {
-            let result = AssertUnwindSafe(async move { f(ctx).await })
+            let result = AssertUnwindSafe(async move { sealed::Sealed::into_report(f(ctx).await) })
                 .catch_unwind()
                 .await;
             match result {
@@ -322,8 +411,10 @@ impl Group {
         self.inner.ctx.cancel();
     }
 
-    /// Closes the group at the call (further `go` calls are refused), cancels
-    /// its context, and returns a [`GroupWait`] for every task (Go's `Close`).
+    /// Closes the group at the call (further spawns are refused), cancels
+    /// its context, and returns a [`GroupWait`] for every task (Go's
+    /// `Close`). The close happens at the call: `group.close();` alone is a
+    /// fire-and-forget close.
     ///
     /// # Deadlocks
     ///
@@ -338,11 +429,13 @@ impl Group {
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let group = runcycle::Group::new();
-    /// group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
+    /// group.spawn(|ctx| async move { ctx.cancelled().await }).unwrap();
     /// group.close().await.unwrap();
     /// assert!(group.is_closed());
     /// # });
     /// ```
+    // A fire-and-forget `close();` is a common use: not `#[must_use]`.
+    #[allow(clippy::must_use_candidate)]
     pub fn close(&self) -> GroupWait {
         self.inner.state.lock().closed = true;
         self.inner.ctx.cancel();
@@ -357,7 +450,7 @@ impl Group {
     /// # if runcycle::__LOOM { return; }
     /// let group = runcycle::Group::new();
     /// assert!(!group.is_closed());
-    /// drop(group.close());
+    /// group.close();
     /// assert!(group.is_closed());
     /// ```
     #[must_use]
@@ -407,11 +500,12 @@ impl Group {
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let group = runcycle::Group::new();
-    /// group.go(|_| async {}).unwrap();
+    /// group.spawn(|_| async {}).unwrap();
     /// let (a, b) = tokio::join!(group.wait(), group.wait());
     /// assert!(a.is_ok() && b.is_ok());
     /// # });
     /// ```
+    #[must_use = "a GroupWait does nothing unless awaited or waited on"]
     pub fn wait(&self) -> GroupWait {
         let inner = Arc::clone(&self.inner);
         GroupWait {
@@ -466,14 +560,13 @@ impl fmt::Debug for Group {
 /// let runtime = tokio::runtime::Runtime::new().unwrap();
 /// let group = runtime.block_on(async {
 ///     let group = runcycle::Group::new();
-///     group.go(|_| async {}).unwrap();
+///     group.spawn(|_| async {}).unwrap();
 ///     group
 /// });
 /// group.wait().wait().unwrap(); // from a plain thread
 /// ```
-#[must_use = "a GroupWait does nothing unless awaited or waited on"]
 pub struct GroupWait {
-    future: Pin<Box<dyn Future<Output = Result<(), GroupError>> + Send>>,
+    future: Pin<Box<dyn Future<Output = Result<(), GroupError>> + Send + Sync>>,
 }
 
 impl GroupWait {
@@ -505,7 +598,7 @@ impl GroupWait {
     /// let runtime = tokio::runtime::Runtime::new().unwrap();
     /// let _enter = runtime.enter();
     /// let group = runcycle::Group::new();
-    /// group.go(|_| async {}).unwrap();
+    /// group.spawn(|_| async {}).unwrap();
     /// assert!(group.close().wait().is_ok());
     /// ```
     #[track_caller]
@@ -540,7 +633,7 @@ impl GroupWait {
     /// let runtime = tokio::runtime::Runtime::new().unwrap();
     /// let group = runcycle::Group::new();
     /// let _enter = runtime.enter();
-    /// group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
+    /// group.spawn(|ctx| async move { ctx.cancelled().await }).unwrap();
     /// let wait = group.wait();
     /// assert!(wait.wait_timeout(std::time::Duration::from_millis(10)).is_err());
     /// ```
@@ -595,8 +688,8 @@ impl fmt::Debug for GroupWait {
     }
 }
 
-/// What went wrong in a [`Group`]: the first error of a
-/// [`try_go`](Group::try_go) task, every panic (with payloads), and how many
+/// What went wrong in a [`Group`]: the first `Err` of a task (see
+/// [`GroupTaskOutput`]), every panic (with payloads), and how many
 /// tasks were dropped unfinished by a runtime shutting down.
 ///
 /// # Examples
@@ -605,7 +698,7 @@ impl fmt::Debug for GroupWait {
 /// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let group = runcycle::Group::new();
-/// group.go(|_| async { panic!("worker 3 crashed") }).unwrap();
+/// group.spawn(|_| async { panic!("worker 3 crashed") }).unwrap();
 /// let report = group.wait().await.unwrap_err();
 /// assert_eq!(report.panics()[0].message(), Some("worker 3 crashed"));
 /// assert_eq!(report.to_string(), "1 task panicked: worker 3 crashed");
@@ -619,7 +712,7 @@ pub struct GroupError {
 }
 
 impl GroupError {
-    /// The first error returned by a [`try_go`](Group::try_go) task.
+    /// The first `Err` returned by a task (see [`GroupTaskOutput`]).
     ///
     /// # Examples
     ///
@@ -627,7 +720,7 @@ impl GroupError {
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let group = runcycle::Group::new();
-    /// group.try_go(|_| async { Err::<(), _>("quota exceeded") }).unwrap();
+    /// group.spawn(|_| async { Err::<(), _>("quota exceeded") }).unwrap();
     /// let report = group.wait().await.unwrap_err();
     /// assert_eq!(report.error().map(ToString::to_string).as_deref(), Some("quota exceeded"));
     /// # });
@@ -645,8 +738,8 @@ impl GroupError {
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let group = runcycle::Group::new();
-    /// group.go(|_| async { panic!("one") }).unwrap();
-    /// group.go(|_| async { panic!("two") }).unwrap();
+    /// group.spawn(|_| async { panic!("one") }).unwrap();
+    /// group.spawn(|_| async { panic!("two") }).unwrap();
     /// let report = group.wait().await.unwrap_err();
     /// assert_eq!(report.panics().len(), 2);
     /// assert_eq!(report.to_string(), "2 tasks panicked");
@@ -666,7 +759,7 @@ impl GroupError {
     /// let runtime = tokio::runtime::Runtime::new().unwrap();
     /// let group = runcycle::Group::new();
     /// runtime.block_on(async {
-    ///     group.go(|ctx| async move { ctx.cancelled().await }).unwrap();
+    ///     group.spawn(|ctx| async move { ctx.cancelled().await }).unwrap();
     /// });
     /// drop(runtime); // the task is dropped unfinished
     /// assert_eq!(group.wait().wait().unwrap_err().aborted(), 1);

@@ -1,4 +1,4 @@
-//! [`Panic`] and [`TaskError`]: how G and Group report what went wrong in a
+//! [`Panic`] and [`TaskError`]: how tasks and groups report what went wrong in a
 //! task, so that no error or panic is lost.
 
 use core::fmt;
@@ -17,9 +17,8 @@ use crate::sync::{Mutex, StdArc as Arc};
 /// ```
 /// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let g = runcycle::go(|_ctx| async { if true { panic!("boom") } Ok::<(), std::io::Error>(()) });
-/// g.done().await;
-/// let Some(runcycle::TaskError::Panicked(panic)) = g.err() else { unreachable!() };
+/// let task = runcycle::spawn(|_ctx| async { if true { panic!("boom") } Ok::<(), std::io::Error>(()) });
+/// let Err(runcycle::TaskError::Panicked(panic)) = task.await else { unreachable!() };
 /// assert_eq!(panic.message(), Some("boom"));
 /// assert!(panic.take_payload().is_some());
 /// # });
@@ -56,10 +55,10 @@ impl Panic {
     /// ```
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = runcycle::go(|_| async { panic!("at the disco") });
-    /// g.done().await;
-    /// # let _: &runcycle::G<(), std::io::Error> = &g;
-    /// let Some(runcycle::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// let task = runcycle::spawn(|_| async { panic!("at the disco") });
+    /// task.done().await;
+    /// # let _: &runcycle::Task<(), std::io::Error> = &task;
+    /// let Some(runcycle::TaskError::Panicked(p)) = task.err() else { unreachable!() };
     /// assert_eq!(p.message(), Some("at the disco"));
     /// # });
     /// ```
@@ -75,10 +74,10 @@ impl Panic {
     /// ```
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = runcycle::go(|_| async { std::panic::panic_any(42_u32) });
-    /// g.done().await;
-    /// # let _: &runcycle::G<(), std::io::Error> = &g;
-    /// let Some(runcycle::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// let task = runcycle::spawn(|_| async { std::panic::panic_any(42_u32) });
+    /// task.done().await;
+    /// # let _: &runcycle::Task<(), std::io::Error> = &task;
+    /// let Some(runcycle::TaskError::Panicked(p)) = task.err() else { unreachable!() };
     /// let payload = p.take_payload().unwrap();
     /// assert_eq!(payload.downcast_ref::<u32>(), Some(&42));
     /// assert!(p.take_payload().is_none());
@@ -97,10 +96,10 @@ impl Panic {
     /// ```
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// let g = runcycle::go(|_| async { panic!("again") });
-    /// g.done().await;
-    /// # let _: &runcycle::G<(), std::io::Error> = &g;
-    /// let Some(runcycle::TaskError::Panicked(p)) = g.err() else { unreachable!() };
+    /// let task = runcycle::spawn(|_| async { panic!("again") });
+    /// task.done().await;
+    /// # let _: &runcycle::Task<(), std::io::Error> = &task;
+    /// let Some(runcycle::TaskError::Panicked(p)) = task.err() else { unreachable!() };
     /// let resumed = std::panic::catch_unwind(|| p.resume());
     /// assert!(resumed.is_err());
     /// # });
@@ -137,21 +136,22 @@ impl fmt::Display for Panic {
 
 impl StdError for Panic {}
 
-/// Why a task spawned with [`go`](crate::go) did not succeed.
+/// Why a [`Task`](crate::Task) did not succeed: the `Err` of awaiting it
+/// or of [`Task::take`](crate::Task::take), and what
+/// [`Task::err`](crate::Task::err) reports.
 ///
 /// `Clone` without requiring `E: Clone`: the error is shared behind an
-/// `Arc` (as Go shares its `error` values), so [`G::err`](crate::G::err) can
-/// be asked any number of times.
+/// `Arc` (as Go shares its `error` values), so [`Task::err`](crate::Task::err)
+/// can be asked any number of times.
 ///
 /// # Examples
 ///
 /// ```
 /// # if runcycle::__LOOM { return; }
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let g = runcycle::go(|_| async { Err::<(), _>("no route to host") });
-/// g.done().await;
-/// match g.err() {
-///     Some(runcycle::TaskError::Failed(e)) => assert_eq!(*e, "no route to host"),
+/// let task = runcycle::spawn(|_| async { Err::<(), _>("no route to host") });
+/// match task.await {
+///     Err(runcycle::TaskError::Failed(e)) => assert_eq!(*e, "no route to host"),
 ///     other => panic!("{other:?}"),
 /// }
 /// # });
