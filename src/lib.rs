@@ -131,11 +131,11 @@
 //! |---|---|
 //! | `One`, `Many` | [`One`], [`Many`]: cheap handles, clones share the instance; **dropping the last one closes it** (Go's never close by themselves) |
 //! | `NewOne(ctx)`, `NewMany(ctx)` | [`One::with_parent`], [`Many::with_parent`] (a [`CancellationToken`] or another run's [`Context`]); `One::new()`, `Many::new()` without a parent |
-//! | `Start() (stop func(), err error)` | `start() -> Result<Guard, StartError>`; Go's `stop` func is the [`Guard`]: `Guard::complete()` or dropping it, exactly once, also on panic |
+//! | `Start() (stop func(), err error)` | `start() -> Result<Guard, StartError>` ([`StartError`]); Go's `stop` func is the [`Guard`]: [`Guard::complete`] or dropping it, exactly once, also on panic |
 //! | `State()` | `state() -> State` (one atomic load) |
 //! | `Context()` | `context() -> Context`: read-only like Go's (`is_cancelled`, `cancelled().await`, `child_token()`); only the instance cancels it |
 //! | `Done()` | `done() -> Wait`: a future, and `wait`, `wait_timeout`, `wait_deadline` from threads |
-//! | `Close(ctx) error` | `close().await` (or `.wait()` from a thread): `close() -> Transition`; the close happens at the call; bound the wait with `tokio::time::timeout` or `wait_timeout` where Go passes `ctx` |
+//! | `Close(ctx) error` | `close().await` (or `.wait()` from a thread): `close() -> Transition` ([`Transition`]); the close happens at the call; bound the wait with `tokio::time::timeout` or `wait_timeout` where Go passes `ctx` |
 //! | `Close2(ctx) (prev State, err error)` | `let t = close();` then `t.previous()` and `t.await` |
 //! | `Cancel() (prev State)` | `close().previous()`, or `close();` alone: dropping the `Transition` does not undo the close |
 //! | `(*Many).Stop(ctx) error` | `Many::stop()?.await`: `stop() -> Result<Transition, ClosedError>` |

@@ -608,7 +608,7 @@ fn wrong_model_is_caught_concurrently() {
     // once by luck and stop the shrinking early. Repeats make a schedule
     // that can fail fail reliably, which is what shrinking needs.
     let result = runner.run(&schedule(Kind::Many), |s| {
-        for _ in 0..16 {
+        for _ in 0..64 {
             check(Kind::Many, Bug::StopOnStoppedErrs, &s)?;
         }
         Ok(())

@@ -71,7 +71,7 @@ impl One {
 
     /// A new instance tied to `parent`, a `CancellationToken` or another
     /// run's [`Context`] (Go's `NewOne(parent)`). Cancelling `parent` acts
-    /// like [`cancel`](One::cancel), at the moment of the parent's
+    /// like [`close`](One::close), at the moment of the parent's
     /// cancellation (the instance's context is cancelled by that
     /// transition; it is not a tokio-util child of `parent`); if `parent` is
     /// already cancelled, the instance starts Closed. Nesting has no depth
