@@ -143,7 +143,7 @@ fn table(kind: Kind) -> (String, Vec<String>) {
 }
 
 /// Every possible pair is covered, and the README shows the tables the
-/// models give (set `SHOT_PRINT_COVERAGE=1` to print them).
+/// models give (set `RUNCYCLE_PRINT_COVERAGE=1` to print them).
 #[test]
 fn coverage_table() {
     let readme =
@@ -152,7 +152,7 @@ fn coverage_table() {
     let mut problems = Vec::new();
     for (kind, title) in [(Kind::One, "One"), (Kind::Many, "Many")] {
         let (text, missing) = table(kind);
-        if std::env::var_os("SHOT_PRINT_COVERAGE").is_some() {
+        if std::env::var_os("RUNCYCLE_PRINT_COVERAGE").is_some() {
             println!("{title}:\n\n{text}");
         }
         if !missing.is_empty() {
@@ -270,7 +270,7 @@ fn three_party_waits() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/loom-tests/README.md"))
             .expect("loom-tests/README.md");
     let (text, missing) = three_party_table();
-    if std::env::var_os("SHOT_PRINT_COVERAGE").is_some() {
+    if std::env::var_os("RUNCYCLE_PRINT_COVERAGE").is_some() {
         println!("three parties:\n\n{text}");
     }
     assert!(missing.is_empty(), "no three-party model for {missing:?}");

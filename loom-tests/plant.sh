@@ -23,7 +23,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-root=${SHOT_ROOT:-$(cd "$here/.." && pwd)}
+root=${RUNCYCLE_ROOT:-$(cd "$here/.." && pwd)}
 export CARGO_TARGET_DIR=${PLANT_TARGET_DIR:-$root/target/loom-plant}
 export RUSTFLAGS="--cfg loom"
 export CARGO_TERM_COLOR=never

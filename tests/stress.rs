@@ -5,11 +5,11 @@
 //! ```sh
 //! cargo test --release --test stress                  # the CI version: 10 s, 4 threads
 //! cargo test --release --test stress -- --ignored     # the long version: 120 s
-//! SHOT_STRESS_SECS=30 SHOT_STRESS_THREADS=8 cargo test --release --test stress
+//! RUNCYCLE_STRESS_SECS=30 RUNCYCLE_STRESS_THREADS=8 cargo test --release --test stress
 //! ```
 //!
-//! `SHOT_STRESS_SECS` sets the total duration of a test (the hammer gets 70%
-//! of it, the race 30%), `SHOT_STRESS_THREADS` the hammer's thread count.
+//! `RUNCYCLE_STRESS_SECS` sets the total duration of a test (the hammer gets 70%
+//! of it, the race 30%), `RUNCYCLE_STRESS_THREADS` the hammer's thread count.
 //! Under Miri (`.ci/miri`) both parts are cut down to a few hundred
 //! operations, and under ThreadSanitizer (`.ci/tsan`) this is the workload.
 //!
@@ -80,9 +80,9 @@ fn stress_long() {
 }
 
 fn run(default_secs: u64) {
-    let secs: f64 = env_or("SHOT_STRESS_SECS", default_secs as f64);
-    let threads: usize = env_or("SHOT_STRESS_THREADS", 4);
-    assert!(threads >= 2, "SHOT_STRESS_THREADS must be at least 2");
+    let secs: f64 = env_or("RUNCYCLE_STRESS_SECS", default_secs as f64);
+    let threads: usize = env_or("RUNCYCLE_STRESS_THREADS", 4);
+    assert!(threads >= 2, "RUNCYCLE_STRESS_THREADS must be at least 2");
     let total = Duration::from_secs_f64(secs);
     hammer(threads, total.mul_f64(0.7));
     race(total.mul_f64(0.3));

@@ -29,7 +29,7 @@ use runcycle::{StartError, State};
 ///
 /// For deeper runs, `LOOM_MAX_PREEMPTIONS=n` replaces the bound of every
 /// bounded model (exhaustive models stay exhaustive) and
-/// `SHOT_LOOM_UNBOUNDED=1` makes every model exhaustive. The printed line
+/// `RUNCYCLE_LOOM_UNBOUNDED=1` makes every model exhaustive. The printed line
 /// (`loom model NAME: N interleavings ...`) shows with
 /// `cargo test -- --nocapture`.
 pub fn model<F>(name: &str, bound: Option<usize>, f: F)
@@ -43,7 +43,7 @@ where
         (Some(_), Some(env)) => Some(env),
         (Some(b), None) => Some(b),
     };
-    if std::env::var_os("SHOT_LOOM_UNBOUNDED").is_some() {
+    if std::env::var_os("RUNCYCLE_LOOM_UNBOUNDED").is_some() {
         builder.preemption_bound = None;
     }
     let bound = builder.preemption_bound;
