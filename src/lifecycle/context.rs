@@ -159,7 +159,7 @@ impl fmt::Debug for Context {
 }
 
 /// What an instance, a task or a group can be tied to with `with_parent`
-/// (or `go_ctx`): a [`CancellationToken`] you own, or another run's
+/// (or `TaskBuilder::parent`): a [`CancellationToken`] you own, or another run's
 /// [`Context`]. Cancelling the parent closes the instance (spec/README.md,
 /// section 7).
 ///
