@@ -482,7 +482,8 @@ fn op(kind: Kind, cancels_parent: bool) -> BoxedStrategy<Op> {
 
 fn schedule(kind: Kind) -> impl Strategy<Value = Schedule> {
     let prefix_op = if kind == Kind::Many {
-        prop_oneof![3 => Just(Op::Start), 2 => Just(Op::Complete), 1 => Just(Op::StopForget)].boxed()
+        prop_oneof![3 => Just(Op::Start), 2 => Just(Op::Complete), 1 => Just(Op::StopForget)]
+            .boxed()
     } else {
         prop_oneof![Just(Op::Start), Just(Op::Complete)].boxed()
     };

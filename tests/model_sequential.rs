@@ -161,19 +161,13 @@ impl<const KIND: u8, const BUG: u8> ReferenceStateMachine for Machine<KIND, BUG>
         // (`many_sequences_restart` measures it).
         if state.handles > 0 {
             add(&mut ops, 40, Op::Start);
-            ops.push((
-                2,
-                any::<bool>().prop_map(|keep| Op::Close { keep }).boxed(),
-            ));
+            ops.push((2, any::<bool>().prop_map(|keep| Op::Close { keep }).boxed()));
             add(&mut ops, 4, Op::TakeContext);
             add(&mut ops, 4, Op::TakeDone);
             add(&mut ops, 1, Op::CloneHandle);
             add(&mut ops, 1, Op::DropHandle);
             if state.model.kind() == Kind::Many {
-                ops.push((
-                    10,
-                    any::<bool>().prop_map(|keep| Op::Stop { keep }).boxed(),
-                ));
+                ops.push((10, any::<bool>().prop_map(|keep| Op::Stop { keep }).boxed()));
             }
         }
         if state.model.is_running() {

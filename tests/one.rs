@@ -182,7 +182,10 @@ fn errors_and_states_display_like_go() {
     assert_eq!(names, ["created", "running", "stopped", "closed"]);
     let many = runcycle::Many::new();
     let _guard = many.start().unwrap();
-    let timed_out = many.close().wait_timeout(std::time::Duration::ZERO).unwrap_err();
+    let timed_out = many
+        .close()
+        .wait_timeout(std::time::Duration::ZERO)
+        .unwrap_err();
     let timed_out: Box<dyn std::error::Error> = Box::new(timed_out);
     assert_eq!(timed_out.to_string(), "timed out waiting for the instance");
 }

@@ -128,11 +128,11 @@ fn a_subscriber_sees_the_new_state_before_the_token_is_cancelled() {
     assert_eq!(
         seen,
         [(
-            false,                          // S2: the earlier token lags...
-            runcycle::State::Running,       // ...the published Stopping
+            false,                               // S2: the earlier token lags...
+            runcycle::State::Running,            // ...the published Stopping
             Some(runcycle::StartError::Running), // (a start is refused: stop requested)
-            true,                           // S3: context() is cancelled
-            true,                           // and it cancelled the shared token
+            true,                                // S3: context() is cancelled
+            true,                                // and it cancelled the shared token
         )],
     );
     drop(guard);

@@ -8,7 +8,6 @@
 // fails the build of this test.
 #![deny(unused_must_use)]
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use runcycle::{Many, One, State, TimedOut, Transition, Wait};
@@ -36,7 +35,11 @@ fn previous_is_the_state_before_the_call_for_every_public_state() {
     assert_eq!(many.stop().unwrap().previous(), State::Created);
     let guard = many.start().unwrap();
     assert_eq!(many.stop().unwrap().previous(), State::Running);
-    assert_eq!(many.stop().unwrap().previous(), State::Running, "Stopping reads Running");
+    assert_eq!(
+        many.stop().unwrap().previous(),
+        State::Running,
+        "Stopping reads Running"
+    );
     drop(guard);
     assert_eq!(many.stop().unwrap().previous(), State::Stopped);
     assert_eq!(many.close().previous(), State::Stopped);
@@ -45,7 +48,11 @@ fn previous_is_the_state_before_the_call_for_every_public_state() {
     let one = One::new();
     let guard = one.start().unwrap();
     assert_eq!(one.close().previous(), State::Running);
-    assert_eq!(one.close().previous(), State::Running, "Closing reads Running");
+    assert_eq!(
+        one.close().previous(),
+        State::Running,
+        "Closing reads Running"
+    );
     drop(guard);
     assert_eq!(one.close().previous(), State::Closed);
 }
@@ -112,6 +119,8 @@ fn transition_is_send_sync_and_unpin() {
 #[cfg(feature = "tokio")]
 #[test]
 fn a_refused_blocking_wait_reports_the_callers_location() {
+    use std::sync::{Arc, Mutex};
+
     let location: Arc<Mutex<Option<String>>> = Arc::default();
     let seen = Arc::clone(&location);
     let previous_hook = std::panic::take_hook();
@@ -131,7 +140,10 @@ fn a_refused_blocking_wait_reports_the_callers_location() {
         });
     }));
     std::panic::set_hook(previous_hook);
-    assert!(result.is_err(), "a blocking wait inside block_on must panic");
+    assert!(
+        result.is_err(),
+        "a blocking wait inside block_on must panic"
+    );
     let at = location.lock().unwrap().clone().expect("the hook ran");
     assert_eq!(at, format!("tests/transition.rs:{expected_line}"));
 }

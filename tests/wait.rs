@@ -143,7 +143,10 @@ fn timed_out_wait_does_not_undo_the_stop() {
     let many = Many::new();
     let guard = many.start().unwrap();
     let wait = many.stop().unwrap();
-    assert!(matches!(wait.wait_timeout(Duration::from_millis(5)), Err(TimedOut { .. })));
+    assert!(matches!(
+        wait.wait_timeout(Duration::from_millis(5)),
+        Err(TimedOut { .. })
+    ));
     // Still stopping: the context is cancelled and a start is refused.
     assert!(guard.context().is_cancelled());
     assert_eq!(many.start().unwrap_err(), runcycle::StartError::Running);
@@ -267,7 +270,10 @@ fn wait_deadline_in_the_past_reports_a_timeout_only_if_pending() {
     let many = Many::new();
     let guard = many.start().unwrap();
     let past = std::time::Instant::now();
-    assert!(matches!(many.done().wait_deadline(past), Err(TimedOut { .. })));
+    assert!(matches!(
+        many.done().wait_deadline(past),
+        Err(TimedOut { .. })
+    ));
     drop(guard);
     assert_eq!(many.done().wait_deadline(past), Ok(()));
     // A timeout too large for `Instant` means no deadline.
@@ -286,9 +292,15 @@ fn a_wait_for_ones_own_run_times_out_until_the_guard_drops() {
     let ctx = guard.context();
     let stop = many.stop().unwrap();
     assert!(ctx.is_cancelled(), "the stop took effect at the call");
-    assert!(matches!(stop.wait_timeout(Duration::from_millis(5)), Err(TimedOut { .. })));
+    assert!(matches!(
+        stop.wait_timeout(Duration::from_millis(5)),
+        Err(TimedOut { .. })
+    ));
     let close = many.close();
-    assert!(matches!(close.wait_timeout(Duration::from_millis(5)), Err(TimedOut { .. })));
+    assert!(matches!(
+        close.wait_timeout(Duration::from_millis(5)),
+        Err(TimedOut { .. })
+    ));
     drop(guard);
     assert_eq!(stop.wait_timeout(BOUND), Ok(()));
     assert_eq!(close.wait_timeout(BOUND), Ok(()));

@@ -127,10 +127,7 @@ impl Model {
             match (*act, id_is_guard) {
                 (Act::Start(g), true) => made.push(g),
                 (Act::Complete(g), true) if !made.contains(&g) => used.push(g),
-                (
-                    Act::Done(w) | Act::Close(w) | Act::Stop(w),
-                    false,
-                ) => made.push(w),
+                (Act::Done(w) | Act::Close(w) | Act::Stop(w), false) => made.push(w),
                 (Act::Wait(w) | Act::WaitAsync(w), false)
                     if !made.contains(&w) && !used.contains(&w) =>
                 {
