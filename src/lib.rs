@@ -274,6 +274,11 @@
 // E0557), and `doc_cfg` alone derives the badges from the `#[cfg]`s.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The layers are folders: `lifecycle/` is the runtime-free core (its
+// `mod.rs` lists its own layers), `task/` the tokio wing built on it (the
+// one place the `tokio` feature is switched on), `sync.rs` the atomics and
+// locks shim (std or loom). Supervision (issue #14) gets its own folder on
+// top of both. A lower layer never imports a higher one.
 mod lifecycle;
 mod sync;
 #[cfg(feature = "tokio")]
