@@ -275,10 +275,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The layers are folders: `lifecycle/` is the runtime-free core (its
-// `mod.rs` lists its own layers), `task/` the tokio wing built on it (the
-// one place the `tokio` feature is switched on), `sync.rs` the atomics and
-// locks shim (std or loom). Supervision (issue #14) gets its own folder on
-// top of both. A lower layer never imports a higher one.
+// `mod.rs` lists its own layers), `task/` the tokio wing built on it, whole
+// behind the one `cfg` below; `sync.rs` is the atomics and locks shim (std
+// or loom). Supervision (issue #14) gets its own folder on top of both. A
+// lower layer never imports a higher one. The core reads the `tokio`
+// feature in one place, `lifecycle/block.rs`: with tokio present it can
+// refuse a blocking wait on a runtime thread (spec/README.md, section 12).
 mod lifecycle;
 mod sync;
 #[cfg(feature = "tokio")]

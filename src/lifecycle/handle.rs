@@ -59,7 +59,8 @@ impl Handle {
 
     /// `start` without the parent check of invariant E6, for an instance
     /// made by [`Handle::unwatched`] whose watch is not armed yet.
-    #[cfg(feature = "tokio")]
+    // Used by the task wing only.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     #[track_caller]
     pub(crate) fn start_unwatched(&self) -> Result<Guard, StartError> {
         let applied = self.inner.transition(Event::Start);
