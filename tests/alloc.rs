@@ -136,3 +136,16 @@ fn polling_a_wait_again_allocates_nothing() {
     drop(guard);
     assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(()));
 }
+
+/// An instance without a parent is one allocation (its shared part): no
+/// parent watch is made for it.
+#[test]
+fn an_instance_without_a_parent_is_one_allocation() {
+    let before = allocs();
+    let one = One::new();
+    assert_eq!(allocs() - before, 1, "One::new");
+    let before = allocs();
+    let many = Many::new();
+    assert_eq!(allocs() - before, 1, "Many::new");
+    drop((one, many));
+}

@@ -109,3 +109,34 @@ impl Drop for EndPropagation {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::lifecycle::table::{Kind, Phase};
+
+    /// A wake-up of the watch while the parent is not cancelled (a spurious
+    /// one: tokio-util only wakes on cancellation, but a waker may be woken
+    /// by anyone holding it) changes nothing and registers the watch again:
+    /// the parent's later cancellation still closes the instance.
+    #[test]
+    fn a_wake_up_without_a_cancellation_changes_nothing_and_watches_again() {
+        let parent = CancellationToken::new();
+        let inner = Arc::new(Inner::new(Kind::Many, Some(&parent)));
+        arm(&inner);
+        Waker::from(StdArc::new(ParentWatch(Arc::clone(&inner)))).wake();
+        assert_eq!(
+            inner.load().phase(),
+            Phase::Created,
+            "a wake-up is not a cancellation"
+        );
+        parent.cancel();
+        assert_eq!(
+            inner.load().phase(),
+            Phase::Closed,
+            "the watch was registered again"
+        );
+    }
+}
