@@ -38,6 +38,7 @@
 //!
 //! ```
 //! # if runcycle::__LOOM { return; }
+//! # #[cfg(feature = "tokio")] // Group and tasks are the `tokio` feature's
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use std::time::Duration;
 //! use runcycle::{CancellationToken, Group, TaskBuilder};
