@@ -255,8 +255,8 @@
 //! histories, for linearizability) with a reference model of the spec;
 //! loom explores the interleavings of two and three threads on the real
 //! code (`loom-tests/`); each of them is shown to catch planted bugs.
-//! Mutation testing: every mutant of the state machine, `One`, `Many`,
-//! `Guard` and `Wait` is caught
+//! Mutation testing: no mutant of the core (`src/lifecycle/`) survives the
+//! tests (the few equivalent ones are excluded, each with its reason)
 //! ([`MUTANTS.md`](https://docs.rs/crate/runcycle/latest/source/MUTANTS.md)
 //! has the figures). The README has the details.
 
