@@ -42,7 +42,7 @@
 //!   whether the current context is cancelled, and the two agree (checked by
 //!   the unit test `cancel_cells_agree_with_reads`).
 
-use crate::State;
+use crate::lifecycle::state::State;
 
 /// Which instance type a table cell belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
