@@ -60,6 +60,26 @@ enum End {
     ByTask,
 }
 
+/// A `One` whose run ends as `end` says: never (its guard is returned, to
+/// be kept until the blocking call returns or unwinds), before the call, or
+/// from a task on `handle`.
+fn run_ending(handle: &Handle, end: End) -> (One, Option<runcycle::Guard>) {
+    let one = One::new();
+    let guard = one.start().unwrap();
+    let kept = match end {
+        End::Never => Some(guard),
+        End::Already => None,
+        End::ByTask => {
+            handle.spawn(async move {
+                tokio::task::yield_now().await;
+                drop(guard);
+            });
+            None
+        }
+    };
+    (one, kept)
+}
+
 impl Call {
     /// The name the panic message must carry.
     fn name(self) -> &'static str {
@@ -81,20 +101,7 @@ impl Call {
     fn block(self, handle: &Handle, end: End) {
         match self {
             Call::Wait | Call::WaitTimeout | Call::WaitDeadline => {
-                let one = One::new();
-                let guard = one.start().unwrap();
-                // Kept until the call returns (or unwinds) for `End::Never`.
-                let mut kept = None;
-                match end {
-                    End::Never => kept = Some(guard),
-                    End::Already => drop(guard),
-                    End::ByTask => {
-                        handle.spawn(async move {
-                            tokio::task::yield_now().await;
-                            drop(guard);
-                        });
-                    }
-                }
+                let (one, kept) = run_ending(handle, end);
                 let done = one.done();
                 match self {
                     Call::Wait => done.wait(),
@@ -104,19 +111,7 @@ impl Call {
                 drop(kept);
             }
             Call::TransitionWait | Call::TransitionWaitTimeout | Call::TransitionWaitDeadline => {
-                let one = One::new();
-                let guard = one.start().unwrap();
-                let mut kept = None;
-                match end {
-                    End::Never => kept = Some(guard),
-                    End::Already => drop(guard),
-                    End::ByTask => {
-                        handle.spawn(async move {
-                            tokio::task::yield_now().await;
-                            drop(guard);
-                        });
-                    }
-                }
+                let (one, kept) = run_ending(handle, end);
                 // The close's wait is for the run's exit (none if it ended).
                 let closing = one.close();
                 match self {

@@ -26,7 +26,7 @@ use proptest::prelude::*;
 use proptest::strategy::{Union, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
-use runcycle::{Guard, StartError, State, Transition, Wait};
+use runcycle::{Guard, StartError, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// One step of a sequence.
@@ -337,7 +337,7 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
                 match (sut.inst().stop(), want) {
                     (Ok(stopping), Ok((want_prev, w))) => {
                         assert_eq!(stopping.previous(), *want_prev, "{op:?}: previous state");
-                        check_transition(&stopping, *w, m, "the wait stop returned");
+                        check_done(stopping.is_done(), *w, m, "the wait stop returned");
                         if keep {
                             sut.waits.push(stopping.into_wait());
                         }
@@ -355,7 +355,7 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
                 };
                 let closing = sut.inst().close();
                 assert_eq!(closing.previous(), *want_prev, "{op:?}: previous state");
-                check_transition(&closing, *w, m, "the wait close returned");
+                check_done(closing.is_done(), *w, m, "the wait close returned");
                 if keep {
                     sut.waits.push(closing.into_wait());
                 }
@@ -414,28 +414,20 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
         }
         assert_eq!(sut.dones.len(), r.dones.len());
         for (i, (done, w)) in sut.dones.iter().zip(&r.dones).enumerate() {
-            check_wait(done, *w, m, &format!("done() #{i}"));
+            check_done(done.is_done(), *w, m, &format!("done() #{i}"));
         }
         assert_eq!(sut.waits.len(), r.waits.len());
         for (i, (wait, w)) in sut.waits.iter().zip(&r.waits).enumerate() {
-            check_wait(wait, *w, m, &format!("stop/close wait #{i}"));
+            check_done(wait.is_done(), *w, m, &format!("stop/close wait #{i}"));
         }
     }
 }
 
-/// [`check_wait`] for the wait a `Transition` holds.
-fn check_transition(transition: &Transition, w: WaitRef, m: &Model, what: &str) {
+/// A wait (a `Wait`, or the one a `Transition` holds) is resolved exactly
+/// when the model's wait `w` is.
+fn check_done(is_done: bool, w: WaitRef, m: &Model, what: &str) {
     assert_eq!(
-        transition.is_done(),
-        m.wait_resolved(w),
-        "{what} ({w:?}) resolved, in {:?}",
-        m.phase()
-    );
-}
-
-fn check_wait(wait: &Wait, w: WaitRef, m: &Model, what: &str) {
-    assert_eq!(
-        wait.is_done(),
+        is_done,
         m.wait_resolved(w),
         "{what} ({w:?}) resolved, in {:?}",
         m.phase()
