@@ -2,13 +2,16 @@
 //! seconds and exits 0:
 //!
 //! * a `Group` runs a TCP echo server on 127.0.0.1:0 (an acceptor task and
-//!   one task per connection, all sharing the group's context);
+//!   one named task per connection, all sharing the group's context, at most
+//!   16 at once: the acceptor waits for a free slot before it accepts);
+//!   one more task in it, a "slow export", ignores cancellation;
 //! * a client worker managed by `Many` talks to it; its first two runs fail
 //!   and its supervisor restarts it, the third run keeps going;
 //! * a `Task` runs a background job (a "metrics flusher") whose result is
 //!   awaited at the end;
 //! * then a shutdown: one root token is cancelled, and every part is waited
-//!   for with a bounded wait.
+//!   for with a bounded wait; the group's `shutdown(500 ms)` aborts the task
+//!   that ignored the cancellation and the example prints what was aborted.
 //!
 //! Run it with `cargo run --example service`.
 //!
@@ -22,7 +25,7 @@ fn main() {}
 use std::time::{Duration, Instant};
 
 #[cfg(not(loom))]
-use runcycle::{CancellationToken, Group, Many, State, TaskBuilder};
+use runcycle::{CancellationToken, Group, GroupBuilder, Many, State, TaskBuilder};
 #[cfg(not(loom))]
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 #[cfg(not(loom))]
@@ -41,15 +44,27 @@ async fn serve(start: Instant, group: Group) -> std::io::Result<std::net::Socket
     let addr = listener.local_addr()?;
     let conns = group.clone();
     group
+        .build_task()
+        .name("acceptor")
         .spawn(move |ctx| async move {
             loop {
-                let (stream, peer) = tokio::select! {
+                // Backpressure: wait for a free slot before accepting.
+                let slot = tokio::select! {
                     () = ctx.cancelled() => return Ok::<(), std::io::Error>(()),
+                    slot = conns.reserve() => match slot {
+                        Ok(slot) => slot,
+                        Err(_closed) => return Ok(()),
+                    },
+                };
+                let (stream, peer) = tokio::select! {
+                    () = ctx.cancelled() => return Ok(()),
                     accepted = listener.accept() => accepted?,
                 };
                 log(start, "server", format!("accepted {peer}"));
                 // A refused spawn means the group is closing: drop the connection.
-                let _ = conns.spawn(move |ctx| echo(start, stream, ctx));
+                let _ = slot
+                    .name(format!("conn {peer}"))
+                    .spawn(move |ctx| echo(start, stream, ctx));
             }
         })
         .expect("the group is open");
@@ -126,12 +141,20 @@ async fn main() {
     // The service's root: cancelling it shuts everything down.
     let shutdown = CancellationToken::new();
 
-    // 1. The echo server, in a group.
-    let server = Group::with_parent(&shutdown);
+    // 1. The echo server, in a group of at most 16 tasks at once.
+    let server: Group = GroupBuilder::new().parent(&shutdown).limit(16).build();
     let addr = serve(start, server.clone())
         .await
         .expect("bind 127.0.0.1:0");
     log(start, "server", format!("listening on {addr}"));
+    // A task that ignores its context: only an abort ends it.
+    server
+        .build_task()
+        .name("slow export")
+        .spawn(|_ctx| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        })
+        .expect("the group is open");
 
     // 2. A background job, as a task tied to the root.
     let flusher = TaskBuilder::new()
@@ -212,20 +235,30 @@ async fn main() {
         ),
         Err(_) => log(start, "worker", format!("did not exit within {bound:?}")),
     }
-    match tokio::time::timeout(bound, server.close()).await {
-        Ok(Ok(())) => log(
-            start,
-            "main",
-            format!("server closed within {bound:?}, no errors"),
-        ),
-        Ok(Err(report)) => log(start, "server", format!("closed with errors: {report}")),
-        Err(_) => log(start, "server", format!("did not close within {bound:?}")),
+    // Close, wait up to 500 ms, abort what is still running, report.
+    let grace = Duration::from_millis(500);
+    match server.shutdown(grace).await {
+        Ok(()) => unreachable!("the slow export ignores cancellation: it must be aborted"),
+        Err(report) => {
+            assert!(report.aborted().any(|t| t.name() == Some("slow export")));
+            for task in report.aborted() {
+                let name = task.name().unwrap_or("unnamed");
+                log(
+                    start,
+                    "server",
+                    format!("aborted {name:?} (task {}): it ignored the cancellation", task.id()),
+                );
+            }
+            if let Some(e) = report.error() {
+                log(start, "server", format!("error: {e}"));
+            }
+        }
     }
-    // A task is a future of its outcome, as a tokio `JoinHandle`.
-    match tokio::time::timeout(bound, flusher).await {
-        Ok(Ok(n)) => log(start, "main", format!("flusher returned {n} flushes")),
-        Ok(Err(e)) => log(start, "flusher", format!("failed: {e}")),
-        Err(_) => log(start, "flusher", format!("did not exit within {bound:?}")),
+    // A task is a future of its outcome; `shutdown` bounds the wait and
+    // aborts it if it does not return in time.
+    match flusher.shutdown(bound).await {
+        Ok(n) => log(start, "main", format!("flusher returned {n} flushes")),
+        Err(e) => log(start, "flusher", format!("failed: {e}")),
     }
     supervisor.await.expect("the supervisor panicked");
     assert_eq!(worker.state(), State::Closed);

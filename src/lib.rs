@@ -33,8 +33,9 @@
 //! ```
 //!
 //! A shutdown with a deadline: tasks in a `Group` and a single `Task`, tied to
-//! one root token, each wait bounded with `tokio::time::timeout` (a timeout
-//! gives up the wait; it does not abort the tasks):
+//! one root token. `shutdown(grace)` cancels, waits up to `grace`, then aborts
+//! what is still running and reports it, by id and name, with every error and
+//! panic:
 //!
 //! ```
 //! # if runcycle::__LOOM { return; }
@@ -45,20 +46,27 @@
 //!
 //! let shutdown = CancellationToken::new(); // cancel it on Ctrl-C, say
 //! let group = Group::with_parent(&shutdown);
-//! for _ in 0..3 {
-//!     group.spawn(|ctx| async move {
+//! for i in 0..3 {
+//!     group.build_task().name(format!("worker {i}")).spawn(|ctx| async move {
 //!         ctx.cancelled().await;           // serve until the shutdown
 //!     })?;                                 // Err(ClosedError) once the group is closed
 //! }
+//! group.build_task().name("stuck").spawn(|_ctx| async {
+//!     std::future::pending::<()>().await   // ignores its context
+//! })?;
 //! let flusher = TaskBuilder::new().parent(&shutdown).spawn(|ctx| async move {
 //!     ctx.cancelled().await;
 //!     Ok::<_, std::io::Error>("flushed")   // a task's value or error comes back to its owner
 //! });
 //!
 //! shutdown.cancel();
-//! let limit = Duration::from_secs(5);
-//! tokio::time::timeout(limit, group.close()).await??; // errors and panics of the tasks: GroupError
-//! let flushed = tokio::time::timeout(limit, flusher).await??; // a Task is a future of its outcome
+//! let grace = Duration::from_millis(500);
+//! let report = group.shutdown(grace).await.unwrap_err(); // close, wait, abort, report
+//! for task in report.aborted() {
+//!     println!("aborted {:?} ({})", task.name(), task.id()); // aborted Some("stuck") (17)
+//! }
+//! # assert_eq!(report.aborted().map(|t| t.name()).collect::<Vec<_>>(), [Some("stuck")]);
+//! let flushed = flusher.shutdown(grace).await?; // a Task is a future of its outcome
 //! assert_eq!(flushed, "flushed");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
@@ -149,18 +157,20 @@
 //! | `(State).String()` | `Display`: "created", "running", "stopped", "closed" |
 //! | `Go(f) *G` | `spawn(f) -> Task<T, E>` (`f(ctx)` returns a future of `Result<T, E>`) on the current runtime; `spawn_on(f, &handle)` from any thread |
 //! | `GoCtx(ctx, f) *G` | `TaskBuilder::new().parent(&ctx).spawn(f)` (or `.spawn_on(f, &handle)`) |
-//! | `G` | `Task<T, E>`, also a future of `Result<T, TaskError<E>>`, like tokio's `JoinHandle` |
+//! | `G` | `Task<T, E>`, a future of `Result<T, TaskError<E>>` (it is tokio's `JoinHandle`, plus the context); also `abort()`, `abort_handle()`, `id()`, `name()` |
 //! | `(*G).Cancel()` | `Task::cancel()`: cancels the task's context, does not wait |
-//! | `(*G).Close(ctx) error` | `Task::close()`: cancels at the call; `.await` it (bounded as above) for the exit |
-//! | `(*G).Done()` | `Task::done() -> Wait`, `Task::is_finished()` |
-//! | `(*G).Err() error` | `Task::err() -> Option<TaskError<E>>`: the task's error, a panic with its payload, or an abort (its runtime shut down); the value comes from `.await` or `Task::take()` |
+//! | `(*G).Close(ctx) error` | `task.cancel(); task.await`, or `Task::shutdown(timeout)`: cancel, wait up to `timeout`, then abort |
+//! | `(*G).Done()` | `.await` the `Task`; `Task::is_finished()`; `blocking_join()` from threads |
+//! | `(*G).Err() error` | the `Err` of awaiting the `Task`: `TaskError::Failed(e)` (owned), `Panicked(p)` with the payload, or `Aborted` |
 //! | `Group` | `Group`: a cheap handle, clones share the group; dropping it does not cancel the tasks |
 //! | `NewGroup(ctx)` | `Group::with_parent(&ctx)`, or `Group::new()` |
-//! | `(*Group).Go(fn)` | `Group::spawn(f) -> Result<(), ClosedError>` (refused once closed); `f(ctx)` returns `()` or `Result<(), E>`, whose first error cancels the group (Go's `errgroup` mode); `Group::spawn_on(f, &handle)` from any thread |
+//! | `(*Group).Go(fn)` | `Group::spawn(f) -> Result<TaskId, ClosedError>` (refused once closed); `f(ctx)` returns `()` or `Result<T, E>`, whose first error cancels the group (Go's `errgroup` mode); `Group::spawn_on(f, &handle)` from any thread |
+//! | `errgroup`'s `SetLimit(n)`, `Go`, `TryGo` | `GroupBuilder::new().limit(n).build()`; `reserve().await` then `Slot::spawn(f)` waits for a slot; `try_spawn(f)` refuses when full (`TrySpawnError::Full`); `spawn(f)` queues the task |
 //! | `(*Group).Cancel()` | `Group::cancel()` |
 //! | `(*Group).Context()` | `Group::context() -> Context` |
-//! | `(*Group).Wait()` | `Group::wait() -> GroupWait`: a future, or `wait()` from threads; errors, panics and aborts reported as `GroupError` |
-//! | `(*Group).Close()` | `Group::close() -> GroupWait`: refuses new tasks at the call (atomically), cancels the context, then the same wait |
+//! | `(*Group).Wait()` | `Group::wait() -> GroupWait`: a future, or `wait()` from threads; every error, panic and abort reported in a `GroupError` (`error()` is the first error, as errgroup's `Wait`) |
+//! | `(*Group).Close()` | `Group::close() -> GroupWait`: refuses new tasks at the call (atomically), cancels the context, then the same wait; `shutdown(timeout)` / `blocking_shutdown(timeout)` add the deadline and the abort |
+//! | (none) | `join_next().await` (each task's value or failure, in completion order), `abort_all()` |
 //!
 //! # Compared with
 //!
@@ -173,23 +183,24 @@
 //! blocking wait). It does not replace the token: contexts are tokens seen
 //! read-only, and `Context::child_token()` gives a token for your own tree.
 //!
-//! **tokio-util's `TaskTracker`** (`Group` uses one inside). A tracker waits
-//! for a set of tasks; its `close()` only lets `wait()` finish (spawning
-//! after it is still accepted), and it neither cancels nor collects results.
-//! `Group` adds a shared context (cancelled by `close`, `cancel`, the parent,
-//! a task's first error or a panic), a close that refuses new tasks
-//! atomically, and a report of errors, panics (with payloads) and tasks lost
-//! to a runtime shutdown; its wait also works from threads. It does not track
-//! arbitrary futures or other spawners, and has no task limit yet (planned:
-//! `try_spawn`, refused when the group is full).
+//! **tokio-util's `TaskTracker`.** A tracker waits for a set of tasks; its
+//! `close()` only lets `wait()` finish (spawning after it is still accepted),
+//! and it neither cancels, aborts, limits nor collects results. `Group` adds a
+//! shared context (cancelled by `close`, `cancel`, the parent, a task's first
+//! error, a panic or an abort), a close that refuses new tasks atomically, a
+//! limit, `abort_all`, a deadline `shutdown`, and a report of every error,
+//! panic and abort with the task's id and name; its waits also work from
+//! threads. It does not track arbitrary futures or other spawners.
 //!
 //! **tokio's `JoinSet`.** A `JoinSet` owns its tasks: it yields each task's
 //! result (`join_next`), aborts them all on `abort_all` or when dropped.
-//! `Group` cancels cooperatively (through the context, so tasks can clean
-//! up), reports failures as one `GroupError`, and detaches its tasks when
-//! dropped. It gives no per-task results: use a `Task` (a future of its
-//! outcome, like `JoinHandle`) or a channel for values, a `JoinSet` when you
-//! want them in completion order. Neither `Task` nor `Group` aborts a task.
+//! `Group` has both (`join_next`, `abort_all`), and a clone-able handle
+//! (spawn, join and wait from any task or thread), a context shared by its
+//! tasks so they can clean up before an abort, a limit with `reserve` and
+//! `try_spawn`, a deadline shutdown, and a report that keeps every failure;
+//! dropping a `Group` detaches its tasks instead of aborting them. A
+//! `Group<()>` does not keep successes, so a long-lived server group that
+//! nobody drains does not grow (a `JoinSet` keeps every result until joined).
 //!
 //! **tokio-graceful-shutdown.** A whole-program framework: a tree of named
 //! subsystems, Ctrl-C and SIGTERM handling, a global shutdown timeout, error

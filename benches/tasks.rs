@@ -1,0 +1,245 @@
+//! Task-side benchmarks for issue #13, measured the way the issue states its
+//! targets: a program over the public API, the work spawned from a runtime
+//! worker of a 2-worker multi-thread runtime, each case alternated with its
+//! baselines in the same run, medians of 5 rounds; ratios printed beside
+//! the figures. Allocation counts come from a counting global allocator.
+//!
+//! ```sh
+//! cargo bench --bench tasks            # full run (about a minute)
+//! cargo bench --bench tasks -- --quick # one short round (CI's smoke run)
+//! ```
+//!
+//! Cases:
+//! * `spawn + await`: `runcycle::spawn` then awaiting the `Task`, against
+//!   `tokio::spawn` then awaiting its `JoinHandle` (per task).
+//! * `group 1,000`: a `Group` of 1,000 tasks + `wait`, against a `JoinSet`
+//!   of 1,000 + draining it and a `TaskTracker` of 1,000 + `wait`.
+//! * allocations per task for each of those.
+//! * `shutdown 10,000`: `Group::shutdown(deadline)` of 10,000 tasks that
+//!   ignore cancellation: the time past the deadline (target <= 10 ms).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+use tokio_util::task::TaskTracker;
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.load(Ordering::Relaxed)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Runs `f` on a runtime worker (spawned, then joined): the issue's setting.
+fn on_worker<F, Fut, R>(rt: &tokio::runtime::Runtime, f: F) -> R
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = R> + Send + 'static,
+    R: Send + 'static,
+{
+    rt.block_on(async move { tokio::spawn(async move { f().await }).await.unwrap() })
+}
+
+// ---- the cases: each returns nanoseconds per unit of work ----
+
+async fn runcycle_spawn_await(n: u32) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        let task = runcycle::spawn(|ctx| async move { Ok::<_, ()>(black_box(&ctx).is_cancelled()) });
+        black_box(task.await.unwrap());
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+async fn tokio_spawn_await(n: u32) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        let handle = tokio::spawn(async move { Ok::<_, ()>(black_box(false)) });
+        black_box(handle.await.unwrap().unwrap());
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+const GROUP: u32 = 1_000;
+
+async fn runcycle_group(rounds: u32) -> f64 {
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let group = runcycle::Group::new();
+        for _ in 0..GROUP {
+            group
+                .spawn(|ctx| async move {
+                    black_box(&ctx);
+                })
+                .unwrap();
+        }
+        group.wait().await.unwrap();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(rounds)
+}
+
+async fn joinset_group(rounds: u32) -> f64 {
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let mut set = JoinSet::new();
+        for _ in 0..GROUP {
+            set.spawn(async move {
+                black_box(());
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            r.unwrap();
+        }
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(rounds)
+}
+
+async fn tracker_group(rounds: u32) -> f64 {
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let tracker = TaskTracker::new();
+        for _ in 0..GROUP {
+            tracker.spawn(async move {
+                black_box(());
+            });
+        }
+        tracker.close();
+        tracker.wait().await;
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(rounds)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Alternates the cases `rounds` times; returns each case's median.
+fn alternate(rt: &tokio::runtime::Runtime, rounds: usize, cases: &[(&str, fn(u32) -> Bench)], n: u32) -> Vec<f64> {
+    let mut samples = vec![Vec::new(); cases.len()];
+    for _ in 0..rounds {
+        for (i, (_, case)) in cases.iter().enumerate() {
+            let case = *case;
+            samples[i].push(on_worker(rt, move || case(n)));
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+type Bench = std::pin::Pin<Box<dyn std::future::Future<Output = f64> + Send>>;
+
+fn report(title: &str, unit: &str, cases: &[(&str, fn(u32) -> Bench)], medians: &[f64]) {
+    println!("## {title} ({unit}, median)");
+    for ((name, _), m) in cases.iter().zip(medians) {
+        println!("{name:<40} {m:>12.0}   {:.2}x", m / medians[1]);
+    }
+    println!();
+}
+
+/// Allocations per unit of `f`, run `n` times on a worker.
+fn allocs_per(rt: &tokio::runtime::Runtime, n: u32, f: fn(u32) -> Bench) -> f64 {
+    // Warm the runtime's queues and thread-locals first.
+    on_worker(rt, move || f(n));
+    let before = allocs();
+    on_worker(rt, move || f(n));
+    let spent = allocs() - before;
+    // The `on_worker` wrapper itself allocates (its task): measured apart.
+    let before = allocs();
+    on_worker(rt, || async { 0.0 });
+    let wrapper = allocs() - before;
+    (spent - wrapper) as f64 / f64::from(n)
+}
+
+fn shutdown_10000(rt: &tokio::runtime::Runtime, deadline: Duration) -> (Duration, usize) {
+    on_worker(rt, move || async move {
+        let group = runcycle::Group::new();
+        for _ in 0..10_000 {
+            group
+                .spawn(|_ctx| async move {
+                    // Ignores cancellation: only an abort ends it.
+                    std::future::pending::<()>().await;
+                })
+                .unwrap();
+        }
+        let start = Instant::now();
+        let report = group.shutdown(deadline).await;
+        let took = start.elapsed();
+        let aborted = match &report {
+            Ok(()) => 0,
+            Err(e) => e.aborted().count(),
+        };
+        (took, aborted)
+    })
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (rounds, n, group_rounds) = if quick { (1, 2_000, 5) } else { (5, 100_000, 200) };
+    let rt = runtime();
+
+    let spawn_cases: [(&str, fn(u32) -> Bench); 2] = [
+        ("runcycle::spawn + await Task", |n| Box::pin(runcycle_spawn_await(n))),
+        ("baseline tokio::spawn + await JoinHandle", |n| Box::pin(tokio_spawn_await(n))),
+    ];
+    let m = alternate(&rt, rounds, &spawn_cases, n);
+    report("spawn + await", "ns per task", &spawn_cases, &m);
+
+    let group_cases: [(&str, fn(u32) -> Bench); 3] = [
+        ("runcycle Group 1,000 spawn + wait", |n| Box::pin(runcycle_group(n))),
+        ("baseline JoinSet 1,000 spawn + drain", |n| Box::pin(joinset_group(n))),
+        ("baseline TaskTracker 1,000 spawn + wait", |n| Box::pin(tracker_group(n))),
+    ];
+    let g = alternate(&rt, rounds, &group_cases, group_rounds);
+    report("group of 1,000", "ns per group", &group_cases, &g);
+    println!(
+        "runcycle Group vs TaskTracker: {:.2}x\n",
+        g[0] / g[2]
+    );
+
+    println!("## allocations per task");
+    for (name, f) in spawn_cases.iter() {
+        println!("{name:<40} {:>6.2}", allocs_per(&rt, 1_000, *f));
+    }
+    for (name, f) in group_cases.iter() {
+        println!("{name:<40} {:>6.2}", allocs_per(&rt, 2, *f) / f64::from(GROUP));
+    }
+    println!();
+
+    println!("## shutdown of 10,000 tasks that ignore cancellation");
+    let deadline = Duration::from_millis(100);
+    let mut over = Vec::new();
+    for _ in 0..rounds {
+        let (took, aborted) = shutdown_10000(&rt, deadline);
+        assert_eq!(aborted, 10_000, "every task is reported aborted");
+        over.push(took.saturating_sub(deadline).as_secs_f64() * 1e3);
+    }
+    println!(
+        "deadline 100 ms: returned {:.2} ms past the deadline (median of {rounds}; target <= 10 ms)",
+        median(over)
+    );
+}
