@@ -70,7 +70,8 @@ where
 async fn runcycle_spawn_await(n: u32) -> f64 {
     let start = Instant::now();
     for _ in 0..n {
-        let task = runcycle::spawn(|ctx| async move { Ok::<_, ()>(black_box(&ctx).is_cancelled()) });
+        let task =
+            runcycle::spawn(|ctx| async move { Ok::<_, ()>(black_box(&ctx).is_cancelled()) });
         black_box(task.await.unwrap());
     }
     start.elapsed().as_nanos() as f64 / f64::from(n)
@@ -140,7 +141,12 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Alternates the cases `rounds` times; returns each case's median.
-fn alternate(rt: &tokio::runtime::Runtime, rounds: usize, cases: &[(&str, fn(u32) -> Bench)], n: u32) -> Vec<f64> {
+fn alternate(
+    rt: &tokio::runtime::Runtime,
+    rounds: usize,
+    cases: &[(&str, fn(u32) -> Bench)],
+    n: u32,
+) -> Vec<f64> {
     let mut samples = vec![Vec::new(); cases.len()];
     for _ in 0..rounds {
         for (i, (_, case)) in cases.iter().enumerate() {
@@ -199,34 +205,48 @@ fn shutdown_10000(rt: &tokio::runtime::Runtime, deadline: Duration) -> (Duration
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let (rounds, n, group_rounds) = if quick { (1, 2_000, 5) } else { (5, 100_000, 200) };
+    let (rounds, n, group_rounds) = if quick {
+        (1, 2_000, 5)
+    } else {
+        (5, 100_000, 200)
+    };
     let rt = runtime();
 
     let spawn_cases: [(&str, fn(u32) -> Bench); 2] = [
-        ("runcycle::spawn + await Task", |n| Box::pin(runcycle_spawn_await(n))),
-        ("baseline tokio::spawn + await JoinHandle", |n| Box::pin(tokio_spawn_await(n))),
+        ("runcycle::spawn + await Task", |n| {
+            Box::pin(runcycle_spawn_await(n))
+        }),
+        ("baseline tokio::spawn + await JoinHandle", |n| {
+            Box::pin(tokio_spawn_await(n))
+        }),
     ];
     let m = alternate(&rt, rounds, &spawn_cases, n);
     report("spawn + await", "ns per task", &spawn_cases, &m);
 
     let group_cases: [(&str, fn(u32) -> Bench); 3] = [
-        ("runcycle Group 1,000 spawn + wait", |n| Box::pin(runcycle_group(n))),
-        ("baseline JoinSet 1,000 spawn + drain", |n| Box::pin(joinset_group(n))),
-        ("baseline TaskTracker 1,000 spawn + wait", |n| Box::pin(tracker_group(n))),
+        ("runcycle Group 1,000 spawn + wait", |n| {
+            Box::pin(runcycle_group(n))
+        }),
+        ("baseline JoinSet 1,000 spawn + drain", |n| {
+            Box::pin(joinset_group(n))
+        }),
+        ("baseline TaskTracker 1,000 spawn + wait", |n| {
+            Box::pin(tracker_group(n))
+        }),
     ];
     let g = alternate(&rt, rounds, &group_cases, group_rounds);
     report("group of 1,000", "ns per group", &group_cases, &g);
-    println!(
-        "runcycle Group vs TaskTracker: {:.2}x\n",
-        g[0] / g[2]
-    );
+    println!("runcycle Group vs TaskTracker: {:.2}x\n", g[0] / g[2]);
 
     println!("## allocations per task");
     for (name, f) in spawn_cases.iter() {
         println!("{name:<40} {:>6.2}", allocs_per(&rt, 1_000, *f));
     }
     for (name, f) in group_cases.iter() {
-        println!("{name:<40} {:>6.2}", allocs_per(&rt, 2, *f) / f64::from(GROUP));
+        println!(
+            "{name:<40} {:>6.2}",
+            allocs_per(&rt, 2, *f) / f64::from(GROUP)
+        );
     }
     println!();
 

@@ -246,7 +246,10 @@ async fn main() {
                 log(
                     start,
                     "server",
-                    format!("aborted {name:?} (task {}): it ignored the cancellation", task.id()),
+                    format!(
+                        "aborted {name:?} (task {}): it ignored the cancellation",
+                        task.id()
+                    ),
                 );
             }
             if let Some(e) = report.error() {

@@ -358,6 +358,8 @@ impl TaskModel {
             } else {
                 RETURNED_LIVE
             });
+            // T9: the end cancels the context.
+            self.cancelled = true;
         }
     }
 
@@ -426,6 +428,8 @@ impl TaskModel {
             } else {
                 DROPPED_LIVE
             });
+            // T9: the end cancels the context.
+            self.cancelled = true;
         }
     }
 

@@ -901,3 +901,35 @@ fn awaits_racing_the_exit_always_yield_the_outcome() {
         );
     }
 }
+
+/// spec/go.md T9: however a task ends, its context is cancelled before an
+/// awaiter sees the outcome, and so is a child token taken from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_context_is_cancelled_when_the_task_ends_however_it_ends() {
+    for how in ["ok", "error", "panic", "abort"] {
+        let (child_tx, child_rx) = tokio::sync::oneshot::channel();
+        let task = runcycle::spawn(move |ctx| async move {
+            child_tx.send(ctx.child_token()).unwrap();
+            match how {
+                "ok" => Ok(()),
+                "error" => Err("failed"),
+                "panic" => panic!("planted"),
+                _ => std::future::pending().await,
+            }
+        });
+        let ctx = task.context();
+        let child = child_rx.await.unwrap();
+        if how == "abort" {
+            task.abort_handle().abort();
+        }
+        let result = task.await;
+        assert!(
+            ctx.is_cancelled(),
+            "{how}: the context outlived the task ({result:?})"
+        );
+        assert!(
+            child.is_cancelled(),
+            "{how}: the child token outlived the task"
+        );
+    }
+}

@@ -24,26 +24,11 @@ pub(crate) struct Handle {
 
 impl Handle {
     pub(crate) fn new(kind: Kind, parent: Option<&CancellationToken>) -> Handle {
-        let handle = Handle::unwatched(kind, parent);
-        handle.watch_parent();
-        handle
-    }
-
-    /// A new instance with `parent` that does not yet react to the parent's
-    /// cancellation: [`Handle::watch_parent`] arms the watch, and only
-    /// [`Handle::start_unwatched`] skips the check of invariant E6. A task
-    /// uses the gap to start its run first, so that a task given an already
-    /// cancelled parent still runs (with a cancelled context) instead of
-    /// being refused.
-    pub(crate) fn unwatched(kind: Kind, parent: Option<&CancellationToken>) -> Handle {
-        Handle {
+        let handle = Handle {
             inner: Arc::new(Inner::new(kind, parent)),
-        }
-    }
-
-    /// Arms the parent watch ([`watch::arm`]).
-    pub(crate) fn watch_parent(&self) {
-        watch::arm(&self.inner);
+        };
+        watch::arm(&handle.inner);
+        handle
     }
 
     #[inline]
@@ -54,16 +39,6 @@ impl Handle {
     #[track_caller]
     pub(crate) fn start(&self) -> Result<Guard, StartError> {
         let applied = self.inner.apply(Event::Start);
-        self.guard_for(&applied)
-    }
-
-    /// `start` without the parent check of invariant E6, for an instance
-    /// made by [`Handle::unwatched`] whose watch is not armed yet.
-    // Used by the task wing only.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    #[track_caller]
-    pub(crate) fn start_unwatched(&self) -> Result<Guard, StartError> {
-        let applied = self.inner.transition(Event::Start);
         self.guard_for(&applied)
     }
 
@@ -151,7 +126,9 @@ mod tests {
     /// An instance whose word says `phase` in run `run`: the only way to
     /// reach the last run numbers in a test.
     fn at_run(kind: Kind, phase: Phase, run: u64) -> Handle {
-        let handle = Handle::unwatched(kind, None);
+        let handle = Handle {
+            inner: Arc::new(Inner::new(kind, None)),
+        };
         handle
             .inner
             .set_word(Word((run << RUN_SHIFT) | phase_code(phase)));

@@ -338,12 +338,21 @@ where
     E: Send + 'static,
 {
     let ctx = Context::new(token.clone());
+    // Cancels the context when the task's future is dropped: after it
+    // returned (the async block ends before tokio stores the output, so an
+    // awaiter sees the context cancelled), during a panic's unwinding, or
+    // unfinished by an abort or a runtime shutdown (spec/go.md T9).
+    let end = token.clone().drop_guard();
     #[cfg(not(feature = "tracing"))]
-    let join = runtime.spawn(async move { f(ctx).await });
+    let join = runtime.spawn(async move {
+        let _end = end;
+        f(ctx).await
+    });
     #[cfg(feature = "tracing")]
     let join = {
         let ended = trace::Ended::new(name.clone());
         runtime.spawn(async move {
+            let _end = end;
             let mut ended = ended;
             let out = f(ctx).await;
             ended.returned(out.is_ok());
