@@ -1,0 +1,227 @@
+//! The future a group spawns for each task: it runs the body, records the
+//! outcome, and drops the body when the group's abort epoch moves past its
+//! own.
+//!
+//! # No abort is missed
+//!
+//! A task is aborted when the epoch is larger than the one it was accepted
+//! in (shared.rs, invariant 4). It reads the epoch before every poll of its
+//! body, so an abort is seen at the task's next wake-up; a task that is
+//! pending (waiting on something that may never come) must be woken by the
+//! abort itself. It listens on the group's `abort` event, lazily, at its
+//! first `Pending`, then re-reads the epoch: `abort_all` bumps the epoch
+//! before it notifies, so either the notification finds the listener, or
+//! the re-read sees the bump. The listener keeps the waker it was polled
+//! with; it is polled again only when the task's waker changes.
+//!
+//! One case needs more: a notification meant for an older abort. If an
+//! `abort_all` bumped the epoch before this task's acceptance read it (so
+//! the task is not aborted by it) and notifies after the task listened, it
+//! spends the task's listener, and a later `abort_all` would find none. The
+//! task can tell that this may happen: `abort_all` counts itself in flight
+//! from before its bump until after its notification, and the task reads
+//! that counter before it listens (all `SeqCst`, one total order). A zero
+//! there means every abort that bumped the epoch before the task's
+//! acceptance had finished notifying before the listener existed, so any
+//! notification the listener gets is a new abort's, which the epoch shows.
+//! Otherwise the listener is "inexact": it is polled at every poll of the
+//! task, and one that was notified by an old abort is replaced.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context as TaskContext, Poll, Waker};
+use std::borrow::Cow;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use event_listener::EventListener;
+use pin_project_lite::pin_project;
+
+use crate::sync::{Ordering, StdArc as Arc};
+use crate::task::group::output::{sealed::Sealed, GroupTaskOutput};
+use crate::task::group::report::TaskFailure;
+use crate::task::group::shared::{End, Shared};
+use crate::task::group::{is_unit, TaskId};
+use crate::task::panic::{Panic, TaskError};
+
+pin_project! {
+    /// A group task: the body (the user's future, behind the wait for a
+    /// slot if the group has a limit) and what the task needs to report.
+    pub(crate) struct GroupTask<T, B> {
+        shared: Arc<Shared<T>>,
+        // The abort epoch the task was accepted in.
+        epoch: u64,
+        name: Option<Cow<'static, str>>,
+        // The listener on the abort event, once the body was pending.
+        abort: Option<EventListener>,
+        // The waker `abort` holds (polled again only if it changes).
+        waker: Option<Waker>,
+        // Whether a notification of `abort` can only mean a new abort
+        // (module doc).
+        exact: bool,
+        // Whether the outcome was recorded.
+        ended: bool,
+        #[pin]
+        body: Option<B>,
+    }
+
+    impl<T, B> PinnedDrop for GroupTask<T, B> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if !*this.ended {
+                // Dropped unfinished: by a runtime shutting down (rule G11).
+                // The body goes first, so a wait that sees the task gone
+                // sees its resources gone too (rule G10).
+                drop_body(this.body.as_mut());
+                *this.ended = true;
+                let failure = failure(this.name.take(), TaskError::Aborted);
+                this.shared.end(End::Failed(failure));
+            }
+        }
+    }
+}
+
+/// Drops the body; a panic in its `Drop` is caught (the task is reported
+/// aborted either way, and a panic must not escape into tokio's drop).
+fn drop_body<B>(mut body: Pin<&mut Option<B>>) {
+    let _ = catch_unwind(AssertUnwindSafe(|| body.set(None)));
+}
+
+/// A failure of the current task (its id from tokio: set while tokio polls
+/// or drops a task's future).
+fn failure(name: Option<Cow<'static, str>>, error: TaskError<super::SharedError>) -> TaskFailure {
+    TaskFailure {
+        id: tokio::task::try_id(),
+        name,
+        error,
+    }
+}
+
+impl<T, B> GroupTask<T, B> {
+    pub(crate) fn new(
+        shared: Arc<Shared<T>>,
+        epoch: u64,
+        name: Option<Cow<'static, str>>,
+        body: B,
+    ) -> Self {
+        GroupTask {
+            shared,
+            epoch,
+            name,
+            abort: None,
+            waker: None,
+            exact: false,
+            ended: false,
+            body: Some(body),
+        }
+    }
+}
+
+impl<T, B> GroupTask<T, B>
+where
+    T: Send + 'static,
+{
+    /// Whether an `abort_all` came after this task's acceptance.
+    fn aborted(shared: &Shared<T>, epoch: u64) -> bool {
+        // `SeqCst`: with `abort_all`'s bump (module doc).
+        shared.epoch.load(Ordering::SeqCst) > epoch
+    }
+}
+
+impl<T, B> Future for GroupTask<T, B>
+where
+    T: Send + 'static,
+    B: Future,
+    B::Output: GroupTaskOutput<T>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let mut this = self.project();
+        if *this.ended {
+            return Poll::Ready(());
+        }
+        let shared: &Shared<T> = this.shared;
+        let end = if Self::aborted(shared, *this.epoch) {
+            None
+        } else {
+            let Some(body) = this.body.as_mut().as_pin_mut() else {
+                unreachable!("runcycle: a group task's body is gone before its end");
+            };
+            match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+                Ok(Poll::Ready(output)) => Some(Ok(output)),
+                Err(payload) => Some(Err(Panic::new(payload))),
+                Ok(Poll::Pending) => {
+                    if watch_abort(shared, *this.epoch, this.abort, this.waker, this.exact, cx) {
+                        None
+                    } else {
+                        return Poll::Pending;
+                    }
+                }
+            }
+        };
+        // The body is dropped before the task leaves the count (rule G10).
+        drop_body(this.body.as_mut());
+        *this.ended = true;
+        *this.abort = None;
+        let end = match end {
+            None => End::Failed(failure(this.name.take(), TaskError::Aborted)),
+            Some(Err(panic)) => End::Failed(failure(this.name.take(), TaskError::Panicked(panic))),
+            Some(Ok(output)) => match output.into_outcome() {
+                Ok(_) if is_unit::<T>() => End::Unit,
+                Ok(value) => match tokio::task::try_id() {
+                    Some(id) => End::Value(id, value),
+                    None => unreachable!("runcycle: a group task polled outside tokio"),
+                },
+                Err(error) => End::Failed(failure(
+                    this.name.take(),
+                    TaskError::Failed(Arc::from(error)),
+                )),
+            },
+        };
+        shared.end(end);
+        Poll::Ready(())
+    }
+}
+
+/// Makes sure an abort wakes the pending task (module doc); `true` if the
+/// task is to be aborted now.
+fn watch_abort<T>(
+    shared: &Shared<T>,
+    epoch: u64,
+    abort: &mut Option<EventListener>,
+    waker: &mut Option<Waker>,
+    exact: &mut bool,
+    cx: &TaskContext<'_>,
+) -> bool {
+    loop {
+        match abort {
+            Some(_) if *exact && waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) => {
+                return false;
+            }
+            Some(listener) => {
+                if Pin::new(listener).poll(&mut TaskContext::from_waker(cx.waker())).is_ready() {
+                    // Notified: a new abort, or (inexact listener) an old one.
+                    *abort = None;
+                    *waker = None;
+                    if shared.epoch.load(Ordering::SeqCst) > epoch {
+                        return true;
+                    }
+                    continue;
+                }
+                *waker = Some(cx.waker().clone());
+                return false;
+            }
+            None => {
+                // `SeqCst`, before listening (module doc).
+                *exact = shared.aborts_in_flight.load(Ordering::SeqCst) == 0;
+                let listener = shared.abort.listen();
+                // Re-read after listening: an abort whose notification
+                // missed the listener has bumped the epoch before it.
+                if shared.epoch.load(Ordering::SeqCst) > epoch {
+                    return true;
+                }
+                *abort = Some(listener);
+            }
+        }
+    }
+}
