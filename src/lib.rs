@@ -303,7 +303,7 @@ pub use task::group::{
 #[cfg(feature = "tokio")]
 pub use task::panic::{Panic, TaskError};
 #[cfg(feature = "tokio")]
-pub use task::spawn::{spawn, spawn_on, Task, TaskBuilder};
+pub use task::spawn::{spawn, spawn_on, Task, TaskAbortHandle, TaskBuilder, TaskId};
 
 /// tokio-util's token, re-exported: `with_parent` takes one, and a
 /// [`Context`] hands out children of the run's token as this type.

@@ -1,25 +1,26 @@
-//! `spawn`, `spawn_on`, `TaskBuilder` and `Task`: outcomes (taken, read or
-//! awaited), panics, cancellation, races, misuse.
+//! `spawn`, `spawn_on`, `TaskBuilder` and `Task` (spec/go.md, O1-O3 and
+//! T1-T9): outcomes of every kind, abort, shutdown with a deadline, ids and
+//! names, blocking joins, races, misuse.
 
 #![cfg(all(not(loom), feature = "tokio"))]
 
+use std::cell::Cell;
+use std::error::Error;
+use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Waker};
+use std::task::{Context as TaskContext, Waker};
 use std::time::Duration;
 
-use runcycle::{spawn, spawn_on, CancellationToken, Group, Task, TaskBuilder, TaskError};
+use runcycle::{
+    spawn, spawn_on, CancellationToken, Context, Group, Panic, Task, TaskBuilder, TaskError,
+};
+use tokio::time::Instant;
 
 const BOUND: Duration = Duration::from_secs(20);
-
-async fn finish<T, E>(task: &Task<T, E>) {
-    tokio::time::timeout(BOUND, task.done())
-        .await
-        .expect("the task hung");
-}
 
 /// Awaits the task (bounded), leaving it in place to be inspected.
 async fn outcome<T, E>(task: &mut Task<T, E>) -> Result<T, TaskError<E>> {
@@ -28,77 +29,127 @@ async fn outcome<T, E>(task: &mut Task<T, E>) -> Result<T, TaskError<E>> {
         .expect("the task hung")
 }
 
+/// Waits (bounded) until the task has ended, without taking the outcome.
+async fn ended<T, E>(task: &Task<T, E>) {
+    tokio::time::timeout(BOUND, async {
+        while !task.is_finished() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the task hung");
+}
+
+// ---- outcomes (O1, O2) -----------------------------------------------------
+
 #[tokio::test]
-async fn the_value_is_taken_once_and_success_has_no_err() {
-    let task = spawn(|_| async { Ok::<_, std::io::Error>(42) });
-    finish(&task).await;
+async fn a_value_is_the_outcome() {
+    let mut task = spawn(|_| async { Ok::<_, std::io::Error>(vec![1, 2, 3]) });
+    assert_eq!(outcome(&mut task).await.unwrap(), [1, 2, 3]);
     assert!(task.is_finished());
-    assert!(task.err().is_none());
-    assert!(matches!(task.take(), Some(Ok(42))));
-    assert!(task.take().is_none());
-    assert!(task.err().is_none());
 }
 
 #[tokio::test]
-async fn an_error_is_reported_by_err_and_take() {
-    let task = spawn(|_| async { Err::<(), _>(std::io::Error::other("refused")) });
-    finish(&task).await;
-    match task.err() {
-        Some(TaskError::Failed(e)) => assert_eq!(e.to_string(), "refused"),
+async fn an_error_is_owned_and_a_boxed_send_error_works() {
+    let mut task = spawn(|_| async {
+        Err::<(), Box<dyn Error + Send>>(Box::new(std::io::Error::other("refused")))
+    });
+    match outcome(&mut task).await {
+        Err(TaskError::Failed(e)) => assert_eq!(e.to_string(), "refused"),
         other => panic!("expected the error, got {other:?}"),
     }
-    assert!(matches!(task.take(), Some(Err(TaskError::Failed(_)))));
-    assert!(
-        matches!(task.err(), Some(TaskError::Failed(_))),
-        "err stays readable"
-    );
+}
+
+/// An error type that is `Send` but not `Sync`.
+#[derive(Debug)]
+struct NotSync(Cell<u8>);
+
+impl fmt::Display for NotSync {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "not sync {}", self.0.get())
+    }
+}
+
+impl Error for NotSync {}
+
+#[tokio::test]
+async fn an_error_that_is_not_sync_is_returned_as_is() {
+    let mut task = spawn(|_| async { Err::<(), _>(NotSync(Cell::new(7))) });
+    let Err(failure) = outcome(&mut task).await else {
+        panic!("a success")
+    };
+    assert!(failure.is_failed() && !failure.is_panic() && !failure.is_aborted());
+    assert_eq!(failure.to_string(), "task failed: not sync 7");
+    assert_eq!(failure.source().unwrap().to_string(), "not sync 7");
+    let TaskError::Failed(e) = failure else {
+        unreachable!()
+    };
+    e.0.set(8); // owned: no `Arc`, the value itself
+    assert_eq!(e.0.get(), 8);
 }
 
 #[tokio::test]
 async fn a_panic_is_the_outcome_never_a_success() {
-    let task: Task<(), ()> = spawn(|_| async { panic!("kaboom") });
-    finish(&task).await;
-    let Some(TaskError::Panicked(p)) = task.err() else {
-        panic!("the panic was lost: {:?}", task.err());
+    let mut task: Task<(), ()> = spawn(|_| async { panic!("kaboom") });
+    let Err(TaskError::Panicked(p)) = outcome(&mut task).await else {
+        panic!("the panic was lost")
     };
     assert_eq!(p.message(), Some("kaboom"));
     assert_eq!(p.to_string(), "task panicked: kaboom");
     assert!(p.take_payload().is_some());
-    assert!(matches!(task.take(), Some(Err(TaskError::Panicked(_)))));
 }
 
 #[tokio::test]
-async fn outcomes_debug_with_their_contents() {
-    let task: Task<(), ()> = spawn(|_| async { panic!("kaboom") });
-    finish(&task).await;
+async fn a_panic_with_a_non_string_payload_keeps_the_payload() {
+    let mut task: Task<(), ()> = spawn(|_| async { std::panic::panic_any(42_u32) });
+    let Err(TaskError::Panicked(p)) = outcome(&mut task).await else {
+        panic!("the panic was lost")
+    };
+    assert_eq!(p.message(), None);
+    assert_eq!(p.to_string(), "task panicked (non-string payload)");
+    assert_eq!(p.take_payload().unwrap().downcast_ref::<u32>(), Some(&42));
+}
+
+#[tokio::test]
+async fn a_panic_while_building_the_future_is_caught_too() {
+    let mut task: Task<(), ()> =
+        spawn(|_| -> std::future::Ready<Result<(), ()>> { panic!("eager") });
+    assert!(
+        matches!(outcome(&mut task).await, Err(TaskError::Panicked(p)) if p.message() == Some("eager"))
+    );
+}
+
+#[tokio::test]
+async fn outcomes_debug_and_display_with_their_contents() {
+    let mut task: Task<(), ()> = spawn(|_| async { panic!("kaboom") });
+    let panicked = outcome(&mut task).await.unwrap_err();
     assert_eq!(
-        format!("{:?}", task.err().unwrap()),
+        format!("{panicked:?}"),
         r#"Panicked(Panic { message: Some("kaboom"), .. })"#
     );
-    let failed: TaskError<&str> = TaskError::Failed(Arc::new("refused"));
+    let failed: TaskError<&str> = TaskError::Failed("refused");
     assert_eq!(format!("{failed:?}"), r#"Failed("refused")"#);
-    assert_eq!(format!("{:?}", TaskError::<()>::Aborted), "Aborted");
     assert_eq!(failed.to_string(), "task failed: refused");
-    let panicked: TaskError<&str> = match task.err().unwrap() {
-        TaskError::Panicked(p) => TaskError::Panicked(p),
-        other => panic!("{other:?}"),
-    };
-    assert_eq!(panicked.to_string(), "task panicked: kaboom");
+    assert_eq!(format!("{:?}", TaskError::<()>::Aborted), "Aborted");
     assert_eq!(
         TaskError::<&str>::Aborted.to_string(),
-        "task dropped before it finished (runtime shut down)"
+        "task aborted before it finished (abort, deadline shutdown or runtime shutdown)"
+    );
+    let TaskError::Panicked(p) = panicked else {
+        unreachable!()
+    };
+    assert_eq!(
+        TaskError::<&str>::Panicked(p).to_string(),
+        "task panicked: kaboom"
     );
 }
 
 #[tokio::test]
 async fn outcomes_chain_their_cause_as_error_source() {
-    use std::error::Error as _;
-    let cause = std::io::Error::other("disk gone");
-    let failed: TaskError<std::io::Error> = TaskError::Failed(Arc::new(cause));
+    let failed: TaskError<std::io::Error> = TaskError::Failed(std::io::Error::other("disk gone"));
     assert_eq!(failed.source().unwrap().to_string(), "disk gone");
-    let task: Task<(), std::io::Error> = spawn(|_| async { panic!("kaboom") });
-    finish(&task).await;
-    let panicked = task.err().unwrap();
+    let mut task: Task<(), std::io::Error> = spawn(|_| async { panic!("kaboom") });
+    let panicked = outcome(&mut task).await.unwrap_err();
     assert_eq!(
         panicked.source().unwrap().to_string(),
         "task panicked: kaboom"
@@ -107,94 +158,25 @@ async fn outcomes_chain_their_cause_as_error_source() {
 }
 
 #[tokio::test]
-async fn a_panic_while_building_the_future_is_caught_too() {
-    let task: Task<(), ()> = spawn(|_| -> std::future::Ready<Result<(), ()>> { panic!("eager") });
-    finish(&task).await;
-    assert!(matches!(task.err(), Some(TaskError::Panicked(p)) if p.message() == Some("eager")));
-}
-
-#[tokio::test]
-async fn nothing_is_reported_before_the_exit() {
-    let task = spawn(|ctx| async move {
-        ctx.cancelled().await;
-        Err::<(), _>("stopped")
-    });
-    tokio::task::yield_now().await;
-    assert!(task.err().is_none() && task.take().is_none() && !task.is_finished());
-    task.cancel();
-    finish(&task).await;
-    assert!(task.err().is_some());
-}
-
-#[tokio::test]
-async fn close_cancels_at_the_call_and_waits_for_the_exit() {
-    let exited = Arc::new(AtomicBool::new(false));
-    let e = Arc::clone(&exited);
-    let task = spawn(|ctx| async move {
-        ctx.cancelled().await;
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        e.store(true, Ordering::SeqCst);
-        Ok::<_, ()>(())
-    });
-    let ctx = task.context();
-    let wait = task.close();
-    assert!(ctx.is_cancelled(), "cancelled at the call");
-    tokio::time::timeout(BOUND, wait).await.unwrap();
-    assert!(
-        exited.load(Ordering::SeqCst),
-        "close returned before the exit"
-    );
-}
-
-#[tokio::test]
-async fn a_fire_and_forget_close_cancels_at_the_call() {
-    let mut task = spawn(|ctx| async move {
-        ctx.cancelled().await;
-        Ok::<_, ()>("closed")
-    });
-    // A statement, on purpose: `Wait` is not `#[must_use]`, so this compiles
-    // without a warning (clippy runs with `-D warnings` on the tests).
-    task.close();
-    assert!(task.context().is_cancelled());
-    assert_eq!(outcome(&mut task).await.unwrap(), "closed");
-}
-
-// ---- Task as a future ----------------------------------------------------
-
-#[tokio::test]
-async fn awaiting_a_task_yields_its_value() {
-    let task = spawn(|_| async { Ok::<_, ()>(vec![1, 2, 3]) });
-    let value = tokio::time::timeout(BOUND, task).await.unwrap().unwrap();
-    assert_eq!(value, [1, 2, 3]);
-}
-
-#[tokio::test]
-async fn awaiting_a_task_yields_its_error_and_err_stays_readable() {
-    let mut task = spawn(|_| async { Err::<(), _>(std::io::Error::other("refused")) });
-    match outcome(&mut task).await {
-        Err(TaskError::Failed(e)) => assert_eq!(e.to_string(), "refused"),
-        other => panic!("expected the error, got {other:?}"),
-    }
-    assert!(task.take().is_none(), "the await took the outcome");
-    assert!(
-        matches!(task.err(), Some(TaskError::Failed(e)) if e.to_string() == "refused"),
-        "err stays readable after the await"
-    );
-}
-
-#[tokio::test]
-async fn awaiting_a_task_yields_its_panic() {
-    let mut task: Task<(), ()> = spawn(|_| async { panic!("kaboom") });
-    match outcome(&mut task).await {
-        Err(TaskError::Panicked(p)) => assert_eq!(p.message(), Some("kaboom")),
-        other => panic!("the panic was lost: {other:?}"),
-    }
-    assert!(task.take().is_none());
-    assert!(matches!(task.err(), Some(TaskError::Panicked(_))));
+async fn an_outcome_clones_when_its_error_does() {
+    let failed: TaskError<String> = TaskError::Failed("refused".to_string());
+    let copy = failed.clone();
+    assert!(matches!(copy, TaskError::Failed(e) if e == "refused"));
+    let mut task: Task<(), String> = spawn(|_| async { panic!("kaboom") });
+    let panicked = outcome(&mut task).await.unwrap_err();
+    let copy = panicked.clone();
+    let (TaskError::Panicked(a), TaskError::Panicked(b)) = (panicked, copy) else {
+        panic!("not panics")
+    };
+    // A clone of a panic shares the record: one payload, taken once.
+    assert_eq!(b.message(), Some("kaboom"));
+    assert!(a.take_payload().is_some());
+    assert!(b.take_payload().is_none());
+    let _: fn(&Panic) -> Panic = Panic::clone;
 }
 
 #[test]
-fn awaiting_a_task_yields_aborted_when_its_runtime_shut_down() {
+fn a_runtime_shutdown_makes_the_outcome_aborted() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let task = spawn_on(
         |ctx| async move {
@@ -204,12 +186,13 @@ fn awaiting_a_task_yields_aborted_when_its_runtime_shut_down() {
         runtime.handle(),
     );
     drop(runtime);
-    assert_eq!(task.done().wait_timeout(BOUND), Ok(()));
-    assert!(matches!(task.err(), Some(TaskError::Aborted)));
-    // Any executor: the outcome was recorded when the runtime dropped the task.
+    assert!(task.is_finished());
+    // Any executor: tokio recorded the cancellation when it dropped the task.
     let awaited = futures::executor::block_on(task);
     assert!(matches!(awaited, Err(TaskError::Aborted)), "{awaited:?}");
 }
+
+// ---- Task as a future (T3) --------------------------------------------------
 
 #[tokio::test]
 async fn awaiting_a_task_waits_for_its_exit() {
@@ -227,6 +210,25 @@ async fn awaiting_a_task_waits_for_its_exit() {
 }
 
 #[tokio::test]
+async fn nothing_is_yielded_before_the_exit() {
+    let mut task = spawn(|ctx| async move {
+        ctx.cancelled().await;
+        Err::<(), _>("stopped")
+    });
+    tokio::task::yield_now().await;
+    assert!(!task.is_finished());
+    let mut cx = TaskContext::from_waker(Waker::noop());
+    for _ in 0..3 {
+        assert!(Pin::new(&mut task).poll(&mut cx).is_pending());
+    }
+    task.cancel();
+    assert!(matches!(
+        outcome(&mut task).await,
+        Err(TaskError::Failed("stopped"))
+    ));
+}
+
+#[tokio::test]
 async fn a_bounded_await_that_gives_up_loses_nothing() {
     let mut task = spawn(|ctx| async move {
         ctx.cancelled().await;
@@ -240,7 +242,7 @@ async fn a_bounded_await_that_gives_up_loses_nothing() {
 
 /// Polls `task` once with a no-op waker, catching a panic: its message.
 fn poll_panic<T, E>(task: &mut Task<T, E>) -> String {
-    let mut cx = Context::from_waker(Waker::noop());
+    let mut cx = TaskContext::from_waker(Waker::noop());
     let caught = std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(task).poll(&mut cx)));
     let payload = match caught {
         Ok(poll) => panic!(
@@ -257,57 +259,319 @@ fn poll_panic<T, E>(task: &mut Task<T, E>) -> String {
 }
 
 const POLLED_AFTER: &str =
-    "a `runcycle::Task` was polled after its outcome was taken (it yields its outcome once, \
-     as a tokio `JoinHandle`; `take()` takes it too): await a `Task` once; use \
-     `Task::done()` to wait for the exit again and `Task::err()` to read a failure";
+    "a `runcycle::Task` was polled after it yielded its outcome (it yields it once, as a tokio \
+     `JoinHandle`): await a `Task` once; to wait with a bound and keep it, await `&mut task` \
+     inside `tokio::time::timeout` or `select!`";
 
 #[tokio::test]
 async fn polling_a_task_after_it_yielded_panics_naming_the_fix() {
     let mut task = spawn(|_| async { Ok::<_, ()>(1) });
     assert_eq!(outcome(&mut task).await.unwrap(), 1);
     assert_eq!(poll_panic(&mut task), POLLED_AFTER);
-    // The task is still usable through its other calls.
-    assert!(task.is_finished() && task.err().is_none() && task.take().is_none());
-    tokio::time::timeout(BOUND, task.done()).await.unwrap();
+    assert_eq!(poll_panic(&mut task), POLLED_AFTER, "every later poll");
+    // The task is still readable through its other calls.
+    assert!(task.is_finished());
+    task.cancel();
+    task.abort();
 }
 
-#[tokio::test]
-async fn polling_a_task_after_take_panics_too() {
-    let mut task = spawn(|_| async { Ok::<_, ()>(1) });
-    finish(&task).await;
-    assert!(matches!(task.take(), Some(Ok(1))));
-    assert_eq!(poll_panic(&mut task), POLLED_AFTER);
-}
+// ---- cancel, abort (T4) -------------------------------------------------------
 
 #[tokio::test]
-async fn polling_a_running_task_is_pending_and_does_not_panic() {
+async fn cancel_cancels_the_context_and_the_task_decides() {
     let mut task = spawn(|ctx| async move {
+        ctx.cancelled().await;
+        Ok::<_, ()>("closed")
+    });
+    let ctx = task.context();
+    task.cancel();
+    assert!(ctx.is_cancelled(), "cancelled at the call");
+    assert_eq!(outcome(&mut task).await.unwrap(), "closed");
+}
+
+#[tokio::test]
+async fn abort_before_the_task_runs_never_calls_its_body() {
+    let called = Arc::new(AtomicBool::new(false));
+    let c = Arc::clone(&called);
+    // A current-thread runtime: the task cannot run before this test yields.
+    let mut task = spawn(move |_| {
+        c.store(true, Ordering::SeqCst);
+        async { Ok::<_, ()>(()) }
+    });
+    task.abort();
+    assert!(matches!(outcome(&mut task).await, Err(TaskError::Aborted)));
+    assert!(!called.load(Ordering::SeqCst), "the body was called");
+    assert!(task.context().is_cancelled());
+}
+
+#[tokio::test]
+async fn abort_while_the_task_waits_drops_its_future() {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let mut task = spawn(|_ctx| async move {
+        started_tx.send(()).unwrap();
+        std::future::pending::<()>().await; // ignores its context
+        Ok::<_, ()>("never")
+    });
+    started_rx.await.unwrap();
+    task.abort();
+    assert!(matches!(outcome(&mut task).await, Err(TaskError::Aborted)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_while_the_task_is_being_polled_on_another_worker() {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let mut task = spawn(|_ctx| async move {
+        started_tx.send(()).unwrap();
+        loop {
+            // Busy, ignoring its context, yielding to the scheduler only.
+            std::hint::spin_loop();
+            tokio::task::yield_now().await;
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), ()>(())
+    });
+    started_rx.await.unwrap();
+    task.abort();
+    assert!(matches!(outcome(&mut task).await, Err(TaskError::Aborted)));
+}
+
+#[tokio::test]
+async fn abort_after_the_task_finished_keeps_its_outcome() {
+    let mut task = spawn(|_| async { Err::<(), _>("own failure") });
+    ended(&task).await;
+    task.abort();
+    task.abort_handle().abort();
+    assert!(matches!(
+        outcome(&mut task).await,
+        Err(TaskError::Failed("own failure"))
+    ));
+}
+
+/// Records, when dropped, whether the context was cancelled by then.
+struct DropProbe {
+    ctx: Context,
+    seen: Arc<AtomicU8>,
+}
+
+const NOT_DROPPED: u8 = 0;
+const DROPPED_CANCELLED: u8 = 1;
+const DROPPED_UNCANCELLED: u8 = 2;
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        let seen = if self.ctx.is_cancelled() {
+            DROPPED_CANCELLED
+        } else {
+            DROPPED_UNCANCELLED
+        };
+        self.seen.store(seen, Ordering::SeqCst);
+    }
+}
+
+/// A task whose future holds a [`DropProbe`] and never returns.
+async fn probed(by: &str, abort: impl FnOnce(&Task<(), ()>)) {
+    let seen = Arc::new(AtomicU8::new(NOT_DROPPED));
+    let s = Arc::clone(&seen);
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let mut task = spawn(|ctx| async move {
+        let _probe = DropProbe { ctx, seen: s };
+        started_tx.send(()).unwrap();
+        std::future::pending::<Result<(), ()>>().await
+    });
+    started_rx.await.unwrap();
+    abort(&task);
+    assert!(
+        matches!(outcome(&mut task).await, Err(TaskError::Aborted)),
+        "{by}"
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), DROPPED_CANCELLED, "{by}");
+}
+
+#[tokio::test]
+async fn abort_cancels_the_context_before_the_future_is_dropped() {
+    probed("Task::abort", Task::abort).await;
+    probed("TaskAbortHandle::abort", |task| task.abort_handle().abort()).await;
+    probed("a clone of the handle, from a thread", |task| {
+        let handle = task.abort_handle().clone();
+        std::thread::spawn(move || handle.abort()).join().unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_probe_sees_an_uncancelled_context_under_a_plain_tokio_abort() {
+    // The probe can fail the check above: a tokio abort alone (no cancel
+    // first) drops the future with the context as it was.
+    let one = runcycle::One::new();
+    let guard = one.start().unwrap();
+    let ctx = guard.context();
+    let seen = Arc::new(AtomicU8::new(NOT_DROPPED));
+    let s = Arc::clone(&seen);
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let handle = tokio::spawn(async move {
+        let _probe = DropProbe { ctx, seen: s };
+        started_tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    started_rx.await.unwrap();
+    handle.abort();
+    assert!(handle.await.unwrap_err().is_cancelled());
+    assert_eq!(seen.load(Ordering::SeqCst), DROPPED_UNCANCELLED);
+    drop(guard);
+}
+
+#[tokio::test]
+async fn an_abort_handle_reports_the_task() {
+    let task = spawn(|ctx| async move {
         ctx.cancelled().await;
         Ok::<_, ()>(())
     });
-    let mut cx = Context::from_waker(Waker::noop());
-    for _ in 0..3 {
-        assert!(Pin::new(&mut task).poll(&mut cx).is_pending());
-    }
+    let handle = task.abort_handle();
+    assert_eq!(handle.id(), task.id());
+    assert!(!handle.is_finished());
+    assert_eq!(
+        format!("{handle:?}"),
+        format!(
+            "TaskAbortHandle {{ id: {:?}, finished: false, .. }}",
+            task.id()
+        )
+    );
     task.cancel();
+    let mut task = task;
     outcome(&mut task).await.unwrap();
+    assert!(handle.is_finished());
+    handle.abort(); // after the end: nothing
 }
 
-// ---- spawn_on, TaskBuilder -----------------------------------------------
+// ---- shutdown with a deadline (T5), on tokio's paused clock ---------------------
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_returns_a_cooperating_tasks_own_outcome_before_the_deadline() {
+    let task = spawn(|ctx| async move {
+        ctx.cancelled().await;
+        tokio::time::sleep(Duration::from_millis(30)).await; // cleanup
+        Err::<(), _>("cleaned up")
+    });
+    let start = Instant::now();
+    let got = task.shutdown(Duration::from_millis(100)).await;
+    assert!(
+        matches!(got, Err(TaskError::Failed("cleaned up"))),
+        "{got:?}"
+    );
+    assert_eq!(start.elapsed(), Duration::from_millis(30));
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_aborts_a_task_that_ignores_cancel_at_the_deadline() {
+    let seen = Arc::new(AtomicU8::new(NOT_DROPPED));
+    let s = Arc::clone(&seen);
+    let task = spawn(|ctx| async move {
+        let _probe = DropProbe { ctx, seen: s };
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        Ok::<_, ()>("too late")
+    });
+    let start = Instant::now();
+    let got = task.shutdown(Duration::from_millis(100)).await;
+    assert!(matches!(got, Err(TaskError::Aborted)), "{got:?}");
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
+    assert_eq!(seen.load(Ordering::SeqCst), DROPPED_CANCELLED);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_of_a_finished_task_yields_its_outcome_at_once() {
+    let task = spawn(|_| async { Ok::<_, ()>(5) });
+    ended(&task).await;
+    let start = Instant::now();
+    assert_eq!(task.shutdown(Duration::from_secs(1)).await.unwrap(), 5);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_with_a_zero_timeout_still_takes_an_outcome_that_is_ready() {
+    let panicking: Task<(), ()> = spawn(|_| async { panic!("early") });
+    ended(&panicking).await;
+    assert!(panicking
+        .shutdown(Duration::ZERO)
+        .await
+        .unwrap_err()
+        .is_panic());
+    let stubborn = spawn(|_| std::future::pending::<Result<(), ()>>());
+    assert!(stubborn
+        .shutdown(Duration::ZERO)
+        .await
+        .unwrap_err()
+        .is_aborted());
+}
+
+// ---- ids, names, Debug (T6, O3) --------------------------------------------------
+
+#[tokio::test]
+async fn ids_are_tokios_ids() {
+    let mut a = spawn(|_| async { Ok::<_, ()>(tokio::task::id()) });
+    let mut b = TaskBuilder::new()
+        .name("b")
+        .spawn(|_| async { Ok::<_, ()>(tokio::task::id()) });
+    let (id_a, id_b) = (a.id(), b.id());
+    assert_ne!(id_a, id_b);
+    assert_eq!(outcome(&mut a).await.unwrap(), id_a);
+    assert_eq!(outcome(&mut b).await.unwrap(), id_b);
+    let _: runcycle::TaskId = id_a;
+}
+
+#[tokio::test]
+async fn names_are_optional_and_shown_in_debug() {
+    let unnamed = spawn(|ctx| async move {
+        ctx.cancelled().await;
+        Ok::<(), ()>(())
+    });
+    assert_eq!(unnamed.name(), None);
+    assert_eq!(
+        format!("{unnamed:?}"),
+        format!(
+            "Task {{ id: {:?}, name: None, finished: false, .. }}",
+            unnamed.id()
+        )
+    );
+    let shared: Arc<str> = Arc::from("shared");
+    let named = TaskBuilder::new()
+        .name("first")
+        .name(String::from("poller"))
+        .spawn(|_| async { Ok::<(), ()>(()) });
+    assert_eq!(
+        named.name(),
+        Some("poller"),
+        "the second name replaces the first"
+    );
+    ended(&named).await;
+    assert_eq!(
+        format!("{named:?}"),
+        format!(
+            r#"Task {{ id: {:?}, name: Some("poller"), finished: true, .. }}"#,
+            named.id()
+        )
+    );
+    let from_arc = TaskBuilder::new()
+        .name(Arc::clone(&shared))
+        .spawn(|_| async { Ok::<(), ()>(()) });
+    assert_eq!(from_arc.name(), Some("shared"));
+    assert_eq!(Arc::strong_count(&shared), 2, "shared, not copied");
+    unnamed.cancel();
+}
+
+// ---- spawn_on, TaskBuilder (T1, T7) ------------------------------------------------
 
 #[test]
 fn spawn_on_works_from_a_plain_thread() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let task = spawn_on(|_| async { Ok::<_, ()>("hello") }, runtime.handle());
-    assert_eq!(task.done().wait_timeout(BOUND), Ok(()));
-    assert!(matches!(task.take(), Some(Ok("hello"))));
+    assert_eq!(task.blocking_join().unwrap(), "hello");
 }
 
 #[test]
 fn a_builder_spawns_on_a_runtime_from_a_plain_thread_with_its_parent() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let parent = CancellationToken::new();
-    let task = TaskBuilder::new().parent(&parent).spawn_on(
+    let task = TaskBuilder::new().parent(&parent).name("child").spawn_on(
         |ctx| async move {
             ctx.cancelled().await;
             Ok::<_, ()>("parent cancelled")
@@ -315,9 +579,9 @@ fn a_builder_spawns_on_a_runtime_from_a_plain_thread_with_its_parent() {
         runtime.handle(),
     );
     assert!(!task.is_finished());
+    assert_eq!(task.name(), Some("child"));
     parent.cancel();
-    assert_eq!(task.done().wait_timeout(BOUND), Ok(()));
-    assert!(matches!(task.take(), Some(Ok("parent cancelled"))));
+    assert_eq!(task.blocking_join().unwrap(), "parent cancelled");
 }
 
 #[tokio::test]
@@ -326,7 +590,7 @@ async fn a_builder_with_a_cancelled_parent_still_runs_with_a_cancelled_context()
     parent.cancel();
     let ran = Arc::new(AtomicBool::new(false));
     let r = Arc::clone(&ran);
-    let task = TaskBuilder::new().parent(&parent).spawn(|ctx| async move {
+    let mut task = TaskBuilder::new().parent(&parent).spawn(|ctx| async move {
         r.store(true, Ordering::SeqCst);
         if ctx.is_cancelled() {
             Err("cancelled before the start")
@@ -334,46 +598,65 @@ async fn a_builder_with_a_cancelled_parent_still_runs_with_a_cancelled_context()
             Ok(())
         }
     });
-    finish(&task).await;
+    let got = outcome(&mut task).await;
     assert!(ran.load(Ordering::SeqCst), "the task ran");
-    assert!(matches!(task.err(), Some(TaskError::Failed(e)) if *e == "cancelled before the start"));
+    assert!(matches!(
+        got,
+        Err(TaskError::Failed("cancelled before the start"))
+    ));
 }
 
 #[tokio::test]
-async fn a_builder_parent_cancellation_reaches_the_task() {
+async fn a_builder_parent_cancellation_reaches_the_task_and_a_task_cancel_not_the_parent() {
     let parent = CancellationToken::new();
-    let task = TaskBuilder::new().parent(&parent).spawn(|ctx| async move {
+    let sibling = TaskBuilder::new().parent(&parent).spawn(|ctx| async move {
         ctx.cancelled().await;
         Ok::<_, ()>("saw it")
     });
+    let mut task = TaskBuilder::new().parent(&parent).spawn(|ctx| async move {
+        ctx.cancelled().await;
+        Ok::<_, ()>("saw it")
+    });
+    sibling.cancel();
+    assert!(!parent.is_cancelled() && !task.context().is_cancelled());
     parent.cancel();
-    finish(&task).await;
-    assert!(matches!(task.take(), Some(Ok("saw it"))));
+    assert_eq!(outcome(&mut task).await.unwrap(), "saw it");
 }
 
 #[tokio::test]
-async fn a_builder_takes_a_run_context_as_parent() {
+async fn a_builder_takes_a_run_context_as_parent_and_a_second_parent_replaces_the_first() {
     let server = runcycle::Many::new();
     let guard = server.start().unwrap();
-    let task = TaskBuilder::new()
+    let unused = CancellationToken::new();
+    let mut task = TaskBuilder::new()
+        .parent(&unused)
         .parent(&guard.context())
         .spawn(|ctx| async move {
             ctx.cancelled().await;
             Ok::<_, ()>("stopped with the run")
         });
     server.stop().unwrap();
-    let mut task = task;
     assert_eq!(outcome(&mut task).await.unwrap(), "stopped with the run");
+    assert!(!unused.is_cancelled());
 }
 
 #[tokio::test]
-async fn a_builder_without_a_parent_is_spawn() {
-    let task = TaskBuilder::default().spawn(|ctx| async move { Ok::<_, ()>(ctx.is_cancelled()) });
-    let mut task = task;
+async fn a_builder_without_options_is_spawn() {
+    let mut task =
+        TaskBuilder::default().spawn(|ctx| async move { Ok::<_, ()>(ctx.is_cancelled()) });
     assert!(!outcome(&mut task).await.unwrap());
     assert_eq!(
         format!("{:?}", TaskBuilder::new()),
-        "TaskBuilder { parent: None }"
+        "TaskBuilder { parent: None, name: None }"
+    );
+    assert_eq!(
+        format!(
+            "{:?}",
+            TaskBuilder::new()
+                .parent(&CancellationToken::new())
+                .name("n")
+        ),
+        r#"TaskBuilder { parent: Some("CancellationToken"), name: Some("n") }"#
     );
 }
 
@@ -491,35 +774,69 @@ fn blocking_group_waits_on_a_runtime_thread_panic_at_the_callers_line() {
     });
 }
 
-// ---- detach, abort, races, Debug -------------------------------------------
-
-#[tokio::test]
-async fn dropping_the_task_detaches_it() {
-    let finished = Arc::new(AtomicBool::new(false));
-    let f = Arc::clone(&finished);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = spawn(|ctx| async move {
-        let _ = rx.await;
-        f.store(!ctx.is_cancelled(), Ordering::SeqCst);
-        Ok::<(), ()>(())
+#[test]
+fn blocking_join_on_a_runtime_thread_panics_at_the_callers_line() {
+    let here = Location::caller().file();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let task = spawn(|_| async { Ok::<_, ()>(()) });
+        let (message, file, line) = panic_site(|| drop(task.blocking_join()));
+        let call_line = line!() - 1; // the line of the call above
+        assert_eq!((file.as_str(), line), (here, call_line));
+        assert!(
+            message.starts_with("`runcycle::Task::blocking_join` cannot block a thread"),
+            "{message}"
+        );
     });
-    let done = task.done();
-    drop(task);
-    tx.send(()).unwrap();
-    tokio::time::timeout(BOUND, done).await.unwrap();
-    assert!(
-        finished.load(Ordering::SeqCst),
-        "the task ran on, uncancelled"
-    );
 }
 
 #[test]
-fn cancel_and_close_racing_the_exit_never_lose_the_outcome() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
+fn blocking_join_works_in_spawn_blocking_and_on_a_plain_thread() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let got = runtime.block_on(async {
+        let task = spawn(|_| async { Ok::<_, ()>("joined") });
+        tokio::task::spawn_blocking(move || task.blocking_join())
+            .await
+            .unwrap()
+    });
+    assert_eq!(got.unwrap(), "joined");
+    let task: Task<(), ()> = spawn_on(|_| async { panic!("from the task") }, runtime.handle());
+    let got = std::thread::spawn(move || task.blocking_join())
+        .join()
         .unwrap();
-    let oks = AtomicUsize::new(0);
+    assert!(matches!(got, Err(TaskError::Panicked(p)) if p.message() == Some("from the task")));
+}
+
+// ---- detach, races ---------------------------------------------------------
+
+#[tokio::test]
+async fn dropping_the_task_detaches_it() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<bool>();
+    let task = spawn(|ctx| async move {
+        let _ = rx.await;
+        done_tx.send(!ctx.is_cancelled()).unwrap();
+        Ok::<(), ()>(())
+    });
+    drop(task);
+    tx.send(()).unwrap();
+    let ran_on = tokio::time::timeout(BOUND, done_rx).await.unwrap().unwrap();
+    assert!(ran_on, "the task ran on, uncancelled");
+}
+
+fn two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn cancel_racing_the_exit_never_loses_the_outcome() {
+    let runtime = two_workers();
     for i in 0..2_000 {
         let task = spawn_on(
             move |ctx| async move {
@@ -531,37 +848,44 @@ fn cancel_and_close_racing_the_exit_never_lose_the_outcome() {
             },
             runtime.handle(),
         );
-        let closer = std::thread::scope(|s| {
-            let handle = s.spawn(|| {
-                if i % 2 == 0 {
-                    task.cancel();
-                    task.done().wait_timeout(BOUND)
-                } else {
-                    task.close().wait_timeout(BOUND)
-                }
-            });
-            handle.join().unwrap()
+        std::thread::scope(|s| {
+            s.spawn(|| task.cancel());
         });
-        assert_eq!(closer, Ok(()));
-        assert!(task.is_finished());
-        match task.take() {
-            Some(Ok(v)) => {
-                assert_eq!(v, i);
-                oks.fetch_add(1, Ordering::Relaxed);
-            }
-            Some(Err(TaskError::Failed(e))) => assert_eq!(*e, "cancelled"),
+        match task.blocking_join() {
+            Ok(v) => assert_eq!(v, i),
+            Err(TaskError::Failed(e)) => assert_eq!(e, "cancelled"),
             other => panic!("iteration {i}: outcome {other:?}"),
         }
     }
 }
 
 #[test]
+fn abort_racing_the_exit_yields_the_outcome_or_aborted_never_nothing() {
+    let runtime = two_workers();
+    for i in 0..2_000_u32 {
+        let task = spawn_on(
+            move |_| async move {
+                tokio::task::yield_now().await;
+                Ok::<_, ()>(i)
+            },
+            runtime.handle(),
+        );
+        let handle = task.abort_handle();
+        std::thread::scope(|s| {
+            s.spawn(|| handle.abort());
+        });
+        match task.blocking_join() {
+            Ok(v) => assert_eq!(v, i),
+            Err(TaskError::Aborted) => {}
+            other => panic!("iteration {i}: outcome {other:?}"),
+        }
+        assert!(handle.is_finished());
+    }
+}
+
+#[test]
 fn awaits_racing_the_exit_always_yield_the_outcome() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_time()
-        .build()
-        .unwrap();
+    let runtime = two_workers();
     for i in 0..2_000_u32 {
         let task = spawn_on(move |_| async move { Ok::<_, ()>(i) }, runtime.handle());
         // The await starts on another thread while the task may be exiting.
@@ -576,11 +900,4 @@ fn awaits_racing_the_exit_always_yield_the_outcome() {
             "iteration {i}: {awaited:?}"
         );
     }
-}
-
-#[tokio::test]
-async fn debug_shows_whether_it_finished() {
-    let task = spawn(|_| async { Ok::<(), ()>(()) });
-    finish(&task).await;
-    assert_eq!(format!("{task:?}"), "Task { finished: true, .. }");
 }

@@ -56,9 +56,8 @@ impl Panic {
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let task = runcycle::spawn(|_| async { panic!("at the disco") });
-    /// task.done().await;
-    /// # let _: &runcycle::Task<(), std::io::Error> = &task;
-    /// let Some(runcycle::TaskError::Panicked(p)) = task.err() else { unreachable!() };
+    /// # let task: runcycle::Task<(), std::io::Error> = task;
+    /// let Err(runcycle::TaskError::Panicked(p)) = task.await else { unreachable!() };
     /// assert_eq!(p.message(), Some("at the disco"));
     /// # });
     /// ```
@@ -75,9 +74,8 @@ impl Panic {
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let task = runcycle::spawn(|_| async { std::panic::panic_any(42_u32) });
-    /// task.done().await;
-    /// # let _: &runcycle::Task<(), std::io::Error> = &task;
-    /// let Some(runcycle::TaskError::Panicked(p)) = task.err() else { unreachable!() };
+    /// # let task: runcycle::Task<(), std::io::Error> = task;
+    /// let Err(runcycle::TaskError::Panicked(p)) = task.await else { unreachable!() };
     /// let payload = p.take_payload().unwrap();
     /// assert_eq!(payload.downcast_ref::<u32>(), Some(&42));
     /// assert!(p.take_payload().is_none());
@@ -97,9 +95,8 @@ impl Panic {
     /// # if runcycle::__LOOM { return; }
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
     /// let task = runcycle::spawn(|_| async { panic!("again") });
-    /// task.done().await;
-    /// # let _: &runcycle::Task<(), std::io::Error> = &task;
-    /// let Some(runcycle::TaskError::Panicked(p)) = task.err() else { unreachable!() };
+    /// # let task: runcycle::Task<(), std::io::Error> = task;
+    /// let Err(runcycle::TaskError::Panicked(p)) = task.await else { unreachable!() };
     /// let resumed = std::panic::catch_unwind(|| p.resume());
     /// assert!(resumed.is_err());
     /// # });
@@ -136,13 +133,12 @@ impl fmt::Display for Panic {
 
 impl StdError for Panic {}
 
-/// Why a [`Task`](crate::Task) did not succeed: the `Err` of awaiting it
-/// or of [`Task::take`](crate::Task::take), and what
-/// [`Task::err`](crate::Task::err) reports.
+/// Why a task did not succeed: the `Err` of awaiting a [`Task`](crate::Task)
+/// (spec/go.md, O1 and O2).
 ///
-/// `Clone` without requiring `E: Clone`: the error is shared behind an
-/// `Arc` (as Go shares its `error` values), so [`Task::err`](crate::Task::err)
-/// can be asked any number of times.
+/// The error is owned: `Failed(E)` holds the task's own error, so `E: Send`
+/// is all it needs (`Box<dyn Error + Send>` works). `TaskError<E>` is
+/// `Clone` when `E` is.
 ///
 /// # Examples
 ///
@@ -151,27 +147,71 @@ impl StdError for Panic {}
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let task = runcycle::spawn(|_| async { Err::<(), _>("no route to host") });
 /// match task.await {
-///     Err(runcycle::TaskError::Failed(e)) => assert_eq!(*e, "no route to host"),
+///     Err(runcycle::TaskError::Failed(e)) => assert_eq!(e, "no route to host"),
 ///     other => panic!("{other:?}"),
 /// }
 /// # });
 /// ```
+#[non_exhaustive]
+#[derive(Clone)]
 pub enum TaskError<E> {
-    /// The task returned `Err`.
-    Failed(Arc<E>),
-    /// The task panicked.
+    /// The task returned `Err`: its error.
+    Failed(E),
+    /// The task panicked: the panic, with its payload.
     Panicked(Panic),
-    /// The task was dropped before it finished: its runtime shut down.
+    /// The task's future was dropped before it finished: by an abort
+    /// (`Task::abort`, an abort handle), by a shutdown whose deadline
+    /// passed, or by its runtime shutting down.
     Aborted,
 }
 
-impl<E> Clone for TaskError<E> {
-    fn clone(&self) -> Self {
-        match self {
-            TaskError::Failed(e) => TaskError::Failed(Arc::clone(e)),
-            TaskError::Panicked(p) => TaskError::Panicked(p.clone()),
-            TaskError::Aborted => TaskError::Aborted,
-        }
+impl<E> TaskError<E> {
+    /// Whether the task returned `Err` ([`TaskError::Failed`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if runcycle::__LOOM { return; }
+    /// let e = runcycle::TaskError::Failed("refused");
+    /// assert!(e.is_failed() && !e.is_panic() && !e.is_aborted());
+    /// ```
+    #[must_use]
+    pub fn is_failed(&self) -> bool {
+        matches!(self, TaskError::Failed(_))
+    }
+
+    /// Whether the task panicked ([`TaskError::Panicked`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if runcycle::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let task = runcycle::spawn(|_| async { panic!("boom") });
+    /// # let task: runcycle::Task<(), ()> = task;
+    /// assert!(task.await.unwrap_err().is_panic());
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn is_panic(&self) -> bool {
+        matches!(self, TaskError::Panicked(_))
+    }
+
+    /// Whether the task was aborted ([`TaskError::Aborted`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if runcycle::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let task = runcycle::spawn(|_| std::future::pending::<Result<(), ()>>());
+    /// task.abort();
+    /// assert!(task.await.unwrap_err().is_aborted());
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn is_aborted(&self) -> bool {
+        matches!(self, TaskError::Aborted)
     }
 }
 
@@ -190,9 +230,11 @@ impl<E: fmt::Display> fmt::Display for TaskError<E> {
         match self {
             TaskError::Failed(e) => write!(f, "task failed: {e}"),
             TaskError::Panicked(p) => fmt::Display::fmt(p, f),
-            TaskError::Aborted => {
-                f.write_str("task dropped before it finished (runtime shut down)")
-            }
+            // tokio's `JoinError` does not say which of the three dropped
+            // the future, so the text names them all.
+            TaskError::Aborted => f.write_str(
+                "task aborted before it finished (abort, deadline shutdown or runtime shutdown)",
+            ),
         }
     }
 }
@@ -200,7 +242,7 @@ impl<E: fmt::Display> fmt::Display for TaskError<E> {
 impl<E: StdError + 'static> StdError for TaskError<E> {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            TaskError::Failed(e) => Some(&**e),
+            TaskError::Failed(e) => Some(e),
             TaskError::Panicked(p) => Some(p),
             TaskError::Aborted => None,
         }

@@ -9,11 +9,11 @@ use tokio::runtime::Handle as Runtime;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
-use crate::lifecycle::context::{sealed::Sealed as _, Context, Parent};
+use crate::lifecycle::context::{Context, Parent};
 use crate::lifecycle::error::ClosedError;
 use crate::task::group::output::GroupTaskOutput;
-use crate::task::group::{Group, SlotFrom, TaskId};
-use crate::task::spawn::current_runtime;
+use crate::task::group::{Group, SlotFrom};
+use crate::task::spawn::{current_runtime, TaskId};
 
 /// Builds a [`Group<T>`](Group) for any `T`: its parent and its limit
 /// (rules G1 and G4). `Group::new()` and `Group::with_parent` are the

@@ -44,7 +44,7 @@ use crate::lifecycle::block::assert_may_block;
 use crate::lifecycle::context::{Context, Parent};
 use crate::lifecycle::error::ClosedError;
 use crate::sync::StdArc as Arc;
-use crate::task::spawn::current_runtime;
+use crate::task::spawn::{current_runtime, TaskId};
 
 pub use builder::{GroupBuilder, GroupTaskBuilder, Slot, TrySpawnError};
 pub use output::{BoxError, GroupTaskOutput, SharedError};
@@ -54,8 +54,6 @@ pub use wait::GroupWait;
 use shared::{Next, Shared};
 use task::GroupTask;
 
-/// tokio's task id (spec/go.md, rule O3).
-pub(crate) use tokio::task::Id as TaskId;
 
 /// Whether `T` is `()`: a `Group<()>` queues no successes (rule G8) and its
 /// successful tasks take no lock. A `TypeId` comparison of two constants,

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 
 use crate::task::group::output::SharedError;
-use crate::task::group::TaskId;
+use crate::task::spawn::TaskId;
 use crate::task::panic::{Panic, TaskError};
 
 /// One failed task of a [`Group`](crate::Group): its id, its name (if it was

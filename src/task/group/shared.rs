@@ -35,7 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, StdArc as Arc};
 use crate::task::group::report::{GroupError, TaskFailure};
-use crate::task::group::TaskId;
+use crate::task::spawn::TaskId;
 
 /// The `CLOSED` flag of the state word: set once by `close`, never cleared.
 pub(crate) const CLOSED: usize = 1;

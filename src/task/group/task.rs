@@ -40,7 +40,7 @@ use crate::sync::{Ordering, StdArc as Arc};
 use crate::task::group::output::{sealed::Sealed, GroupTaskOutput};
 use crate::task::group::report::TaskFailure;
 use crate::task::group::shared::{End, Shared};
-use crate::task::group::{is_unit, TaskId};
+use crate::task::group::is_unit;
 use crate::task::panic::{Panic, TaskError};
 
 pin_project! {
