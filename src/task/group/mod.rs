@@ -393,6 +393,9 @@ impl<T: Send + 'static> Group<T> {
                 let acquire = pin!(Arc::clone(slots).acquire_owned());
                 let closed = pin!(self.closed());
                 match select(acquire, closed).await {
+                    // A slot freed after the close (by a task the close
+                    // ended, say) is not handed out: the close came first.
+                    Either::Left((Ok(_), _)) if self.is_closed() => return Err(ClosedError),
                     Either::Left((Ok(permit), _)) => Some(permit),
                     Either::Left((Err(_), _)) => {
                         unreachable!("runcycle: a group's semaphore is never closed")

@@ -33,7 +33,7 @@ use core::task::{Context as TaskContext, Poll, Waker};
 use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use event_listener::EventListener;
+use event_listener::{EventListener, Listener};
 use pin_project_lite::pin_project;
 
 use crate::sync::{Ordering, StdArc as Arc};
@@ -67,6 +67,7 @@ pin_project! {
     impl<T, B> PinnedDrop for GroupTask<T, B> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
+            discard(this.abort);
             if !*this.ended {
                 // Dropped unfinished: by a runtime shutting down (rule G11).
                 // The body goes first, so a wait that sees the task gone
@@ -77,6 +78,21 @@ pin_project! {
                 this.shared.end(End::Failed(failure));
             }
         }
+    }
+}
+
+/// Drops the abort listener without passing its notification on.
+///
+/// A plain drop of a notified `EventListener` hands the notification to
+/// the next listener of the event (event-listener 5.4.2,
+/// `InnerListener`'s drop removes with `propagate = true`): an aborted
+/// task would wake another task with a notification that is not its own,
+/// the "old abort" the module doc excludes for exact listeners, and that
+/// task's listener would be spent. Found by
+/// `abort_all_racing_spawns_never_leaves_a_pending_task_behind`.
+fn discard(abort: &mut Option<EventListener>) {
+    if let Some(listener) = abort.take() {
+        listener.discard();
     }
 }
 
@@ -162,7 +178,7 @@ where
         // The body is dropped before the task leaves the count (rule G10).
         drop_body(this.body.as_mut());
         *this.ended = true;
-        *this.abort = None;
+        discard(this.abort);
         let end = match end {
             None => End::Failed(failure(this.name.take(), TaskError::Aborted)),
             Some(Err(panic)) => End::Failed(failure(this.name.take(), TaskError::Panicked(panic))),
@@ -201,7 +217,7 @@ fn watch_abort<T>(
             Some(listener) => {
                 if Pin::new(listener).poll(&mut TaskContext::from_waker(cx.waker())).is_ready() {
                     // Notified: a new abort, or (inexact listener) an old one.
-                    *abort = None;
+                    discard(abort);
                     *waker = None;
                     if shared.epoch.load(Ordering::SeqCst) > epoch {
                         return true;
@@ -218,6 +234,7 @@ fn watch_abort<T>(
                 // Re-read after listening: an abort whose notification
                 // missed the listener has bumped the epoch before it.
                 if shared.epoch.load(Ordering::SeqCst) > epoch {
+                    listener.discard();
                     return true;
                 }
                 *abort = Some(listener);
