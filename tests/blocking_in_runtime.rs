@@ -124,11 +124,13 @@ impl Call {
             Call::GroupWait | Call::GroupWaitTimeout => {
                 let group = Group::new();
                 match end {
-                    End::Never => {
-                        group.spawn_on(|ctx| async move { ctx.cancelled().await }, handle)
-                    }
+                    End::Never => group
+                        .spawn_on(|ctx| async move { ctx.cancelled().await }, handle)
+                        .map(drop),
                     End::Already => Ok(()),
-                    End::ByTask => group.spawn_on(|_| tokio::task::yield_now(), handle),
+                    End::ByTask => group
+                        .spawn_on(|_| tokio::task::yield_now(), handle)
+                        .map(drop),
                 }
                 .unwrap();
                 let wait = group.wait();

@@ -732,7 +732,7 @@ fn spawn_outside_a_runtime_panics_at_the_callers_line_naming_the_fix() {
     );
 
     let group = Group::new();
-    let (message, file, line) = panic_site(|| group.spawn(|_| async {}).unwrap());
+    let (message, file, line) = panic_site(|| drop(group.spawn(|_| async {}).unwrap()));
     let call_line = line!() - 1; // the line of the call above
     assert_eq!((file.as_str(), line), (here, call_line));
     assert!(
