@@ -149,3 +149,101 @@ fn an_instance_without_a_parent_is_one_allocation() {
     assert_eq!(allocs() - before, 1, "Many::new");
     drop((one, many));
 }
+
+/// Allocations of `n` tasks made by `spawn_one` and awaited one by one, on
+/// a current-thread runtime (everything happens on this thread, where the
+/// counter counts), after a warm-up of the same.
+#[cfg(feature = "tokio")]
+fn allocs_of_tasks<F: Future<Output = ()>>(n: u64, spawn_one: impl Fn() -> F) -> u64 {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for _ in 0..n {
+            spawn_one().await;
+        }
+        let before = allocs();
+        for _ in 0..n {
+            spawn_one().await;
+        }
+        allocs() - before
+    })
+}
+
+/// spec/go.md, T9: a `Task` is tokio's task plus one token, one allocation
+/// beyond `tokio::spawn` for an unnamed task (the context handed to the task
+/// is a clone of the token, no allocation), and nothing more for a name
+/// given as an `Arc<str>`.
+///
+/// With a parent, the child token's node is the one allocation too, but
+/// tokio-util keeps the parent's list of children in a `Vec` that it shrinks
+/// to `2 * len` once a quarter full (`tree_node::remove_child`): a parent
+/// whose only child comes and goes frees and reallocates that list for
+/// every child, one more allocation per task (tokio-util's, for every child
+/// token). A parent with other children alive keeps its list: one.
+#[cfg(feature = "tokio")]
+#[test]
+fn a_task_allocates_one_more_than_a_tokio_task() {
+    use std::sync::Arc;
+
+    use runcycle::TaskBuilder;
+
+    const N: u64 = 1_000;
+    let tokio = allocs_of_tasks(N, || async {
+        let handle = tokio::spawn(async { Ok::<_, ()>(1) });
+        assert_eq!(handle.await.unwrap(), Ok(1));
+    });
+    let unnamed = allocs_of_tasks(N, || async {
+        let task = runcycle::spawn(|_ctx| async { Ok::<_, ()>(1) });
+        assert_eq!(task.await.unwrap(), 1);
+    });
+    let parent = CancellationToken::new();
+    let with_parent = allocs_of_tasks(N, || async {
+        let task = TaskBuilder::new()
+            .parent(&parent)
+            .spawn(|_ctx| async { Ok::<_, ()>(1) });
+        assert_eq!(task.await.unwrap(), 1);
+    });
+    let sibling = parent.child_token();
+    let with_parent_and_sibling = allocs_of_tasks(N, || async {
+        let task = TaskBuilder::new()
+            .parent(&parent)
+            .spawn(|_ctx| async { Ok::<_, ()>(1) });
+        assert_eq!(task.await.unwrap(), 1);
+    });
+    drop(sibling);
+    let lone_child_tokens = allocs_of_tasks(N, || async {
+        drop(parent.child_token());
+    });
+    let name: Arc<str> = Arc::from("shared name");
+    let named = allocs_of_tasks(N, || async {
+        let task = TaskBuilder::new()
+            .name(Arc::clone(&name))
+            .spawn(|_ctx| async { Ok::<_, ()>(1) });
+        assert_eq!(task.await.unwrap(), 1);
+    });
+    println!(
+        "allocations per task: tokio::spawn {}, runcycle::spawn {}, with a lone parent {}, \
+         with a parent that has another child {}, named (Arc<str>) {}; \
+         per lone child token (no task) {}",
+        tokio / N,
+        unnamed / N,
+        with_parent / N,
+        with_parent_and_sibling / N,
+        named / N,
+        lone_child_tokens / N,
+    );
+    assert_eq!(unnamed, tokio + N, "runcycle::spawn");
+    assert_eq!(named, tokio + N, "TaskBuilder::name(Arc<str>)");
+    assert_eq!(
+        with_parent_and_sibling,
+        tokio + N,
+        "TaskBuilder::parent, the parent's list kept"
+    );
+    assert_eq!(lone_child_tokens, 2 * N, "tokio-util: a lone child token");
+    assert_eq!(
+        with_parent,
+        tokio + lone_child_tokens,
+        "TaskBuilder::parent, a lone child: tokio's task and tokio-util's child token"
+    );
+}

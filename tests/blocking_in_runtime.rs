@@ -1,7 +1,7 @@
 //! The blocking waits on threads that drive a tokio runtime (spec/README.md,
 //! section 12): `Wait::wait`, `wait_timeout`, `wait_deadline`, their
-//! `Transition` twins, `GroupWait::wait` and `wait_timeout` panic with a message naming the call
-//! and the fix where tokio's own blocking calls refuse (a current-thread
+//! `Transition` twins, `GroupWait::wait` and `wait_timeout`, and
+//! `Task::blocking_join` panic with a message naming the call and the fix where tokio's own blocking calls refuse (a current-thread
 //! runtime, a task on a multi-thread runtime with one worker, inside
 //! `Runtime::block_on`), and block normally where tokio allows it
 //! (`spawn_blocking`, `block_in_place`, a plain thread, a thread holding a
@@ -35,9 +35,10 @@ enum Call {
     TransitionWaitDeadline,
     GroupWait,
     GroupWaitTimeout,
+    TaskBlockingJoin,
 }
 
-const CALLS: [Call; 8] = [
+const CALLS: [Call; 9] = [
     Call::Wait,
     Call::WaitTimeout,
     Call::WaitDeadline,
@@ -46,6 +47,7 @@ const CALLS: [Call; 8] = [
     Call::TransitionWaitDeadline,
     Call::GroupWait,
     Call::GroupWaitTimeout,
+    Call::TaskBlockingJoin,
 ];
 
 /// What the awaited run or group task does.
@@ -92,6 +94,7 @@ impl Call {
             Call::TransitionWaitDeadline => "runcycle::Transition::wait_deadline",
             Call::GroupWait => "runcycle::GroupWait::wait",
             Call::GroupWaitTimeout => "runcycle::GroupWait::wait_timeout",
+            Call::TaskBlockingJoin => "runcycle::Task::blocking_join",
         }
     }
 
@@ -139,8 +142,42 @@ impl Call {
                     _ => wait.wait_timeout(BOUND).unwrap().unwrap(),
                 }
             }
+            Call::TaskBlockingJoin => {
+                let task = match end {
+                    End::Never => runcycle::spawn_on(
+                        |ctx| async move {
+                            ctx.cancelled().await;
+                            Ok::<(), ()>(())
+                        },
+                        handle,
+                    ),
+                    End::Already => ended_task(),
+                    End::ByTask => runcycle::spawn_on(
+                        |_| async {
+                            tokio::task::yield_now().await;
+                            Ok(())
+                        },
+                        handle,
+                    ),
+                };
+                task.blocking_join().unwrap();
+            }
         }
     }
+}
+
+/// A task that has ended, run on a runtime of its own (the scenario's own
+/// runtime may not run before the call: inside its `block_on`, say).
+fn ended_task() -> runcycle::Task<(), ()> {
+    static ELSEWHERE: std::sync::OnceLock<Runtime> = std::sync::OnceLock::new();
+    let runtime = ELSEWHERE.get_or_init(|| multi_thread(1));
+    let task = runcycle::spawn_on(|_| async { Ok(()) }, runtime.handle());
+    let deadline = Instant::now() + BOUND;
+    while !task.is_finished() {
+        assert!(Instant::now() < deadline, "the task did not end");
+        std::thread::yield_now();
+    }
+    task
 }
 
 /// Runs `scenario` on a thread of its own and returns its answer, failing if

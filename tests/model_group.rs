@@ -1,7 +1,8 @@
 #![cfg(all(not(loom), feature = "tokio"))]
-//! Model-based tests of `Group` and `Task` (`spec/go.md`): random sequences of
-//! calls and task outcomes on the real types, compared step by step with
-//! reference models written by hand from the spec (not from the crate).
+//! Model-based tests of `Group` (`spec/go.md`; the `Task` model is in
+//! `tests/model_task.rs`): random sequences of calls and task outcomes on
+//! the real types, compared step by step with reference models written by
+//! hand from the spec (not from the crate).
 //!
 //! * `group_matches_model`: 1 to 40 operations on one `Group`: `spawn` of
 //!   tasks returning `()` or `Result` that end at once, when released, or when the group's
@@ -15,13 +16,6 @@
 //!   runtime is dropped: the tasks still blocked are reported as aborted
 //!   (tasks parked on the context are ended by a cancel first: tokio may
 //!   still poll them during its shutdown, once an abort cancelled it).
-//! * `task_matches_model`: one task spawned by `spawn`, `spawn_on` or
-//!   `TaskBuilder::parent(..).spawn` (ok, error or panic, at once or when
-//!   released or cancelled) and 0 to 12 calls of `cancel`, `close`, `done`,
-//!   `err`, `take`, `is_finished`, awaiting the `Task` (pending before the
-//!   exit, the outcome once after it, a panic once it was taken) and parent
-//!   cancellation before and after its exit, then a runtime shutdown (an
-//!   unfinished task is aborted).
 //! * `wrong_model_*`: the group property run against deliberately wrong
 //!   models fails and shrinks to a short sequence.
 //!
@@ -44,9 +38,7 @@
 
 mod common;
 
-use std::cell::Cell;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Once};
@@ -57,12 +49,9 @@ use common::model::config;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use runcycle::{
-    spawn, spawn_on, ClosedError, Group, GroupError, GroupWait, Task, TaskBuilder, TaskError, Wait,
-};
+use runcycle::{ClosedError, Group, GroupError, GroupWait};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
 
 /// The bound on anything that must happen: a hang becomes a failure.
 const BOUND: Duration = Duration::from_secs(20);
@@ -80,30 +69,12 @@ fn quiet_task_panics() {
             let ours = info
                 .payload()
                 .downcast_ref::<String>()
-                .is_some_and(|m| m.starts_with(MARK))
-                || EXPECTING_PANIC.get();
+                .is_some_and(|m| m.starts_with(MARK));
             if !ours {
                 previous(info);
             }
         }));
     });
-}
-
-thread_local! {
-    /// Set while this thread makes a call that must panic ([`poll_panics`]).
-    static EXPECTING_PANIC: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Polls `task` once, on this thread, with a no-op waker: whether the poll
-/// panicked (as it must once the outcome was taken, Task rule 7).
-fn poll_panics<T, E>(task: &mut Task<T, E>) -> bool {
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    EXPECTING_PANIC.set(true);
-    let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let _ = Pin::new(task).poll(&mut cx);
-    }));
-    EXPECTING_PANIC.set(false);
-    caught.is_err()
 }
 
 /// A fresh multi-thread runtime (2 workers) for one case.
@@ -709,435 +680,6 @@ proptest! {
     #[test]
     fn group_matches_model(ops in ops()) {
         run_group_case(Bug::None, &ops)?;
-    }
-}
-
-// ---- Task -------------------------------------------------------------------------
-
-/// How the task is spawned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TaskSpawn {
-    /// `spawn(f)`: the parent token of the case is not linked to it.
-    Spawn,
-    /// `spawn_on(f, &handle)`: not linked either.
-    SpawnOn,
-    /// `TaskBuilder::new().parent(&parent).spawn(f)`, with the parent
-    /// cancelled before the call or not (rule 5).
-    Parent { parent_cancelled: bool },
-}
-
-/// When the task exits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TaskExit {
-    /// At once; a panic is then raised while building the future.
-    AtOnce,
-    /// When released; it ignores its context.
-    OnRelease,
-    /// When released or when its context is cancelled.
-    OnReleaseOrCancel,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TaskOutcome {
-    Ok(u32),
-    Err(u8),
-    Panic(u8),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum TaskOp {
-    Release,
-    Cancel,
-    /// `close()`: its wait resolves at the exit.
-    Close,
-    CancelParent,
-    /// `done()`: resolved after the exit, pending before.
-    Done,
-    /// `err()` (also read after every step).
-    Err,
-    Take,
-    /// `is_finished()` (also read after every step).
-    IsFinished,
-    /// Awaiting the `Task` (Task rule 7): pending before the exit (polled
-    /// once); after it, the outcome, once (what `take` would return); once
-    /// the outcome was taken, a poll panics.
-    Await,
-}
-
-#[derive(Clone, Debug)]
-struct TaskCase {
-    spawn: TaskSpawn,
-    exit: TaskExit,
-    outcome: TaskOutcome,
-    ops: Vec<TaskOp>,
-}
-
-fn task_case() -> impl Strategy<Value = TaskCase> {
-    let spawn = prop_oneof![
-        Just(TaskSpawn::Spawn),
-        Just(TaskSpawn::SpawnOn),
-        any::<bool>().prop_map(|parent_cancelled| TaskSpawn::Parent { parent_cancelled }),
-    ];
-    let exit = prop_oneof![
-        Just(TaskExit::AtOnce),
-        Just(TaskExit::OnRelease),
-        Just(TaskExit::OnReleaseOrCancel),
-    ];
-    let outcome = prop_oneof![
-        (0..100_u32).prop_map(TaskOutcome::Ok),
-        (0..4_u8).prop_map(TaskOutcome::Err),
-        (0..4_u8).prop_map(TaskOutcome::Panic),
-    ];
-    let op = prop_oneof![
-        Just(TaskOp::Release),
-        Just(TaskOp::Cancel),
-        Just(TaskOp::Close),
-        Just(TaskOp::CancelParent),
-        Just(TaskOp::Done),
-        Just(TaskOp::Err),
-        Just(TaskOp::Take),
-        Just(TaskOp::IsFinished),
-        Just(TaskOp::Await),
-    ];
-    (spawn, exit, outcome, prop::collection::vec(op, 0..=12)).prop_map(
-        |(spawn, exit, outcome, ops)| TaskCase {
-            spawn,
-            exit,
-            outcome,
-            ops,
-        },
-    )
-}
-
-/// A recorded outcome, as text: `Ok(v)`, `Failed(e)`, `Panicked(message)`,
-/// `Aborted`.
-fn show(outcome: &Result<u32, TaskError<String>>) -> String {
-    match outcome {
-        Ok(v) => format!("Ok({v})"),
-        Err(TaskError::Failed(e)) => format!("Failed({e})"),
-        Err(TaskError::Panicked(p)) => format!("Panicked({})", p.message().unwrap_or("?")),
-        Err(TaskError::Aborted) => "Aborted".to_string(),
-    }
-}
-
-fn show_err(e: Option<TaskError<String>>) -> Option<String> {
-    e.map(|e| show(&Err(e)))
-}
-
-/// The task's body records whether its context was cancelled when it
-/// exited (after `RUNNING`).
-const EXITED_LIVE: u8 = 2;
-const EXITED_CANCELLED: u8 = 3;
-
-/// Task rules 3 to 7 of `spec/go.md` (and a task's context is a `One` run's:
-/// cancelled when the run ends, spec/transitions.md).
-#[derive(Clone, Debug)]
-struct TaskModel {
-    exit: TaskExit,
-    /// The outcome the task will record, as [`show`] writes it.
-    outcome: String,
-    /// Linked to the parent token (`TaskBuilder::parent`).
-    linked: bool,
-    /// Cancelled by `cancel`, `close` or the parent.
-    cancelled: bool,
-    /// `Some(cancelled)` once exited, with whether the context was
-    /// cancelled when the body exited.
-    exited: Option<bool>,
-    taken: bool,
-}
-
-impl TaskModel {
-    fn new(case: &TaskCase) -> TaskModel {
-        let outcome = match case.outcome {
-            TaskOutcome::Ok(v) => format!("Ok({v})"),
-            TaskOutcome::Err(n) => format!("Failed(error {n})"),
-            TaskOutcome::Panic(n) => format!("Panicked({MARK}panic {n})"),
-        };
-        let (linked, cancelled) = match case.spawn {
-            TaskSpawn::Spawn | TaskSpawn::SpawnOn => (false, false),
-            TaskSpawn::Parent { parent_cancelled } => (true, parent_cancelled),
-        };
-        let mut model = TaskModel {
-            exit: case.exit,
-            outcome,
-            linked,
-            cancelled,
-            exited: None,
-            taken: false,
-        };
-        // Rule 5: with a cancelled parent the task still runs.
-        if case.exit == TaskExit::AtOnce
-            || (case.exit == TaskExit::OnReleaseOrCancel && model.cancelled)
-        {
-            model.exit();
-        }
-        model
-    }
-
-    fn exit(&mut self) {
-        if self.exited.is_none() {
-            self.exited = Some(self.cancelled);
-        }
-    }
-
-    fn release(&mut self) {
-        self.exit();
-    }
-
-    fn cancel(&mut self) {
-        self.cancelled = true;
-        if self.exit == TaskExit::OnReleaseOrCancel {
-            self.exit();
-        }
-    }
-
-    fn cancel_parent(&mut self) {
-        if self.linked {
-            self.cancel();
-        }
-    }
-
-    /// The runtime shut down: an unfinished task is aborted.
-    fn abort(&mut self) {
-        if self.exited.is_none() {
-            self.exited = Some(self.cancelled);
-            self.outcome = "Aborted".to_string();
-        }
-    }
-
-    fn is_finished(&self) -> bool {
-        self.exited.is_some()
-    }
-
-    fn context_cancelled(&self) -> bool {
-        self.cancelled || self.is_finished()
-    }
-
-    /// Rule 4: nothing before the exit nor after a success; the failure,
-    /// also after `take`.
-    fn err(&self) -> Option<String> {
-        (self.is_finished() && !self.outcome.starts_with("Ok(")).then(|| self.outcome.clone())
-    }
-
-    /// Whether the outcome was taken (by `take` or an await).
-    fn taken(&self) -> bool {
-        self.taken
-    }
-
-    /// Rule 4: the outcome, once, after the exit.
-    fn take(&mut self) -> Option<String> {
-        if !self.is_finished() || self.taken {
-            return None;
-        }
-        self.taken = true;
-        Some(self.outcome.clone())
-    }
-}
-
-/// The reads, compared with the model.
-fn check_task(
-    task: &Task<u32, String>,
-    model: &TaskModel,
-    body: &AtomicU8,
-    closes: &[Wait],
-) -> Result<(), TestCaseError> {
-    prop_assert_eq!(task.is_finished(), model.is_finished(), "is_finished()");
-    prop_assert_eq!(
-        task.context().is_cancelled(),
-        model.context_cancelled(),
-        "context().is_cancelled()"
-    );
-    prop_assert_eq!(show_err(task.err()), model.err(), "err()");
-    for (i, close) in closes.iter().enumerate() {
-        prop_assert_eq!(close.is_done(), model.is_finished(), "close wait #{}", i);
-    }
-    let body = body.load(Ordering::SeqCst);
-    match model.exited {
-        None => prop_assert!(body < EXITED_LIVE, "the body exited, the model runs"),
-        Some(_) if model.outcome == "Aborted" => {
-            prop_assert!(body < EXITED_LIVE, "the body exited, the model aborted it");
-        }
-        Some(cancelled) => {
-            let expected = if cancelled {
-                EXITED_CANCELLED
-            } else {
-                EXITED_LIVE
-            };
-            prop_assert_eq!(body, expected, "the body's context at its exit");
-        }
-    }
-    Ok(())
-}
-
-/// Waits for the exit if the model says the task has exited: the outcome
-/// must then be readable (rule 4).
-async fn settle_task(task: &Task<u32, String>, model: &TaskModel) -> Result<(), TestCaseError> {
-    if model.is_finished() {
-        prop_assert!(
-            tokio::time::timeout(BOUND, task.done()).await.is_ok(),
-            "hang: done() after the exit"
-        );
-    }
-    Ok(())
-}
-
-fn run_task_case(case: &TaskCase) -> Result<(), TestCaseError> {
-    quiet_task_panics();
-    let runtime = runtime();
-    let parent = CancellationToken::new();
-    let mut model = TaskModel::new(case);
-    let body = Arc::new(AtomicU8::new(NOT_RUN));
-    let (tx, rx) = oneshot::channel::<()>();
-    let mut tx = Some(tx);
-    let mut closes: Vec<Wait> = Vec::new();
-    let (exit, outcome) = (case.exit, case.outcome);
-    let b = Arc::clone(&body);
-    let f = move |ctx: runcycle::Context| {
-        b.store(RUNNING, Ordering::SeqCst);
-        let exited = move |b: &AtomicU8, ctx: &runcycle::Context| {
-            let state = if ctx.is_cancelled() {
-                EXITED_CANCELLED
-            } else {
-                EXITED_LIVE
-            };
-            b.store(state, Ordering::SeqCst);
-        };
-        if let (TaskExit::AtOnce, TaskOutcome::Panic(n)) = (exit, outcome) {
-            // Panics while building the future.
-            exited(&b, &ctx);
-            std::panic::panic_any(format!("{MARK}panic {n}"));
-        }
-        async move {
-            match exit {
-                TaskExit::AtOnce => {}
-                TaskExit::OnRelease => {
-                    let _ = rx.await;
-                }
-                TaskExit::OnReleaseOrCancel => {
-                    tokio::select! {
-                        _ = rx => {}
-                        () = ctx.cancelled() => {}
-                    }
-                }
-            }
-            exited(&b, &ctx);
-            match outcome {
-                TaskOutcome::Ok(v) => Ok(v),
-                TaskOutcome::Err(n) => Err(format!("error {n}")),
-                TaskOutcome::Panic(n) => std::panic::panic_any(format!("{MARK}panic {n}")),
-            }
-        }
-    };
-    let (task, result) = runtime.block_on(async {
-        let mut task = match case.spawn {
-            TaskSpawn::Spawn => spawn(f),
-            TaskSpawn::SpawnOn => spawn_on(f, &tokio::runtime::Handle::current()),
-            TaskSpawn::Parent { parent_cancelled } => {
-                if parent_cancelled {
-                    parent.cancel();
-                }
-                TaskBuilder::new().parent(&parent).spawn(f)
-            }
-        };
-        let result = async {
-            settle_task(&task, &model).await?;
-            check_task(&task, &model, &body, &closes)?;
-            for (step, &op) in case.ops.iter().enumerate() {
-                let at = |e| at(&format!("step {step} {op:?}"), e);
-                match op {
-                    TaskOp::Release => {
-                        if let Some(tx) = tx.take() {
-                            let _ = tx.send(());
-                        }
-                        model.release();
-                    }
-                    TaskOp::Cancel => {
-                        task.cancel();
-                        model.cancel();
-                    }
-                    TaskOp::Close => {
-                        closes.push(task.close());
-                        model.cancel();
-                    }
-                    TaskOp::CancelParent => {
-                        parent.cancel();
-                        model.cancel_parent();
-                    }
-                    TaskOp::Done => {
-                        let mut done = task.done();
-                        let poll = poll_once(&mut done).await;
-                        // Exited: settled below; the poll must agree.
-                        if !model.is_finished() {
-                            prop_assert!(poll.is_pending(), "step {step}: done() before the exit");
-                        }
-                    }
-                    TaskOp::Err | TaskOp::IsFinished => {}
-                    TaskOp::Take => {
-                        let taken = task.take().map(|o| show(&o));
-                        prop_assert_eq!(taken, model.take(), "step {}: take()", step);
-                    }
-                    TaskOp::Await => {
-                        if model.taken() {
-                            prop_assert!(
-                                poll_panics(&mut task),
-                                "step {step}: a poll after the outcome was taken did not panic"
-                            );
-                        } else if model.is_finished() {
-                            let awaited = tokio::time::timeout(BOUND, &mut task).await;
-                            prop_assert!(
-                                awaited.is_ok(),
-                                "step {step}: hang: await after the exit"
-                            );
-                            let awaited = awaited.ok().map(|o| show(&o));
-                            prop_assert_eq!(awaited, model.take(), "step {}: await", step);
-                        } else {
-                            let poll = poll_once(&mut task).await;
-                            prop_assert!(poll.is_pending(), "step {step}: await before the exit");
-                        }
-                    }
-                }
-                settle_task(&task, &model).await.map_err(at)?;
-                check_task(&task, &model, &body, &closes).map_err(at)?;
-                if model.is_finished() {
-                    for close in &mut closes {
-                        let done = tokio::time::timeout(BOUND, close).await;
-                        prop_assert!(done.is_ok(), "step {step}: hang: close() after the exit");
-                    }
-                }
-            }
-            Ok::<(), TestCaseError>(())
-        }
-        .await;
-        (task, result)
-    });
-    result?;
-    // The runtime shuts down: an unfinished task is reported aborted.
-    drop(runtime);
-    model.abort();
-    let at = |e| at("after the runtime's shutdown", e);
-    prop_assert_eq!(task.done().wait_timeout(BOUND), Ok(()), "hang: done()");
-    check_task(&task, &model, &body, &closes).map_err(at)?;
-    for (i, close) in closes.iter().enumerate() {
-        prop_assert_eq!(close.wait_timeout(BOUND), Ok(()), "hang: close #{}", i);
-    }
-    let taken = task.take().map(|o| show(&o));
-    prop_assert_eq!(taken, model.take(), "after the runtime's shutdown: take()");
-    prop_assert!(task.take().is_none(), "take() twice");
-    prop_assert_eq!(show_err(task.err()), model.err(), "err() after take()");
-    drop(tx);
-    Ok(())
-}
-
-proptest! {
-    #![proptest_config(config(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/proptest-regressions/model_group/task.txt"
-    )))]
-    /// `Task`: a task's outcome and 0 to 12 calls before and after its exit
-    /// agree with the model.
-    #[test]
-    fn task_matches_model(case in task_case()) {
-        run_task_case(&case)?;
     }
 }
 

@@ -213,6 +213,85 @@ fn cancelling_the_root_of_100000_nested_tasks_from_a_worker_closes_every_level()
     });
 }
 
+/// A 100,000-deep chain of parented tasks, each waiting on its context;
+/// spawned from a task on a 1-worker runtime with 2 MiB stacks.
+fn task_chain(depth: usize) -> Vec<runcycle::Task<(), ()>> {
+    let root = TaskBuilder::new().spawn(|ctx| async move {
+        ctx.cancelled().await;
+        Ok::<(), ()>(())
+    });
+    let mut tasks = Vec::with_capacity(depth);
+    tasks.push(root);
+    for i in 1..depth {
+        let next = TaskBuilder::new()
+            .parent(&tasks[i - 1].context())
+            .spawn(|ctx| async move {
+                ctx.cancelled().await;
+                Ok::<(), ()>(())
+            });
+        tasks.push(next);
+    }
+    tasks
+}
+
+fn small_stack_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_stack_size(STACK)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Aborting the outermost task cancels its context first (T4), and with it
+/// every level below: the outermost is aborted, every other one returns.
+#[test]
+fn aborting_the_outermost_of_100000_nested_tasks_cancels_every_level() {
+    let depth = if cfg!(miri) { 20 } else { DEPTH };
+    small_stack_runtime().block_on(async move {
+        tokio::spawn(async move {
+            let tasks = task_chain(depth);
+            tasks[0].abort();
+            for (i, task) in tasks.iter().enumerate() {
+                assert!(task.context().is_cancelled(), "task {i}");
+            }
+            let mut tasks = tasks.into_iter();
+            let outermost = tasks.next().unwrap().await;
+            assert!(matches!(outermost, Err(runcycle::TaskError::Aborted)));
+            for task in tasks {
+                task.await.expect("the task's outcome");
+            }
+        })
+        .await
+        .expect("the worker's task");
+    });
+}
+
+/// An uncancelled chain whose runtime shuts down, then whose `Task`s are
+/// dropped, on a 2 MiB stack: every level is aborted and the chain of
+/// tokens is torn down without recursion.
+#[test]
+fn a_runtime_shutdown_under_100000_nested_tasks_aborts_every_level() {
+    let depth = if cfg!(miri) { 20 } else { DEPTH };
+    on_small_stack(move || {
+        let runtime = small_stack_runtime();
+        let tasks = runtime.block_on(async move {
+            tokio::spawn(async move { task_chain(depth) })
+                .await
+                .expect("the worker's task")
+        });
+        drop(runtime);
+        for (i, task) in tasks.into_iter().enumerate() {
+            assert!(!task.context().is_cancelled(), "task {i}");
+            let outcome = futures::executor::block_on(task);
+            assert!(
+                matches!(outcome, Err(runcycle::TaskError::Aborted)),
+                "task {i}"
+            );
+        }
+    });
+}
+
 /// An instance dropped by a thread-local's destructor, when the work list's
 /// own thread-local may already be gone: the cancellation still reaches the
 /// nested level (the watch then fires in place). Both orders of

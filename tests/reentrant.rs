@@ -200,7 +200,13 @@ fn a_waker_may_call_back_when_the_last_handle_is_dropped() {
 fn a_waker_on_a_task_context_may_call_back_into_the_task_and_group() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let _enter = runtime.enter();
-    for call in ["task.cancel", "task.close", "group.cancel", "group.close"] {
+    for call in [
+        "task.cancel",
+        "task.abort",
+        "task.abort_handle.abort",
+        "group.cancel",
+        "group.close",
+    ] {
         let task = Arc::new(runcycle::spawn(|ctx| async move {
             ctx.cancelled().await;
             Ok::<(), ()>(())
@@ -219,9 +225,12 @@ fn a_waker_on_a_task_context_may_call_back_into_the_task_and_group() {
         let _keep = on_cancel(ctx, &calls, move || {
             let _ = task2.context().is_cancelled();
             let _ = task2.is_finished();
-            let _ = task2.err();
+            let _ = (task2.id(), task2.name(), format!("{task2:?}"));
             task2.cancel();
-            task2.close();
+            let handle = task2.abort_handle();
+            let _ = (handle.is_finished(), handle.id());
+            task2.abort();
+            handle.abort();
             let _ = group2.context().is_cancelled();
             let _ = group2.is_closed();
             let _ = group2.len();
@@ -230,9 +239,8 @@ fn a_waker_on_a_task_context_may_call_back_into_the_task_and_group() {
         let (task3, group3) = (Arc::clone(&task), group.clone());
         returns(call, move || match call {
             "task.cancel" => task3.cancel(),
-            "task.close" => {
-                task3.close();
-            }
+            "task.abort" => task3.abort(),
+            "task.abort_handle.abort" => task3.abort_handle().abort(),
             "group.cancel" => group3.cancel(),
             _ => {
                 group3.close();

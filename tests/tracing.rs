@@ -1,5 +1,6 @@
 //! The `tracing` feature: every state transition emits one `trace!` event
-//! with the instance, the event, and the phases before and after.
+//! with the instance, the event, and the phases before and after; every
+//! task emits `task spawned` and `task ended` (id, name, outcome).
 //!
 //! `cargo test --features tracing --test tracing`
 
@@ -200,5 +201,76 @@ fn a_call_inside_another_calls_window_returns_with_the_token_cancelled() {
         });
         assert_eq!(*seen.lock().unwrap(), [true], "{second}");
         drop(guard.lock().unwrap().take());
+    }
+}
+
+/// spec/go.md, O3: a task emits `task spawned` (id, name) at its spawn and
+/// `task ended` (id, name, outcome) when its future returns, panics or is
+/// dropped unfinished (an abort, a runtime shutdown).
+#[cfg(feature = "tokio")]
+#[test]
+fn tasks_emit_spawned_and_ended_with_id_name_and_outcome() {
+    use runcycle::{spawn, TaskBuilder, TaskError, TaskId};
+
+    let (recorder, log) = recorder();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let doomed = std::sync::OnceLock::new();
+    let tasks: Vec<(TaskId, Option<&str>, &str)> =
+        tracing::subscriber::with_default(recorder, || {
+            let tasks = runtime.block_on(async {
+                let ok = TaskBuilder::new()
+                    .name("fine")
+                    .spawn(|_| async { Ok::<_, &str>(1) });
+                let failed = spawn(|_| async { Err::<u32, _>("no") });
+                let panicked: runcycle::Task<(), ()> = TaskBuilder::new()
+                    .name("boom")
+                    .spawn(|_| async { panic!("boom") });
+                let aborted = spawn(|_| std::future::pending::<Result<u32, &str>>());
+                let ids = [ok.id(), failed.id(), panicked.id(), aborted.id()];
+                tokio::task::yield_now().await;
+                aborted.abort();
+                assert_eq!(ok.await.unwrap(), 1);
+                assert!(matches!(failed.await, Err(TaskError::Failed("no"))));
+                assert!(panicked.await.unwrap_err().is_panic());
+                assert!(aborted.await.unwrap_err().is_aborted());
+                let left = TaskBuilder::new()
+                    .name("left running")
+                    .spawn(|_| std::future::pending::<Result<(), ()>>());
+                tokio::task::yield_now().await;
+                doomed.set(left).unwrap();
+                vec![
+                    (ids[0], Some("fine"), "ok"),
+                    (ids[1], None, "error"),
+                    (ids[2], Some("boom"), "panicked"),
+                    (ids[3], None, "aborted"),
+                ]
+            });
+            drop(runtime); // drops the task left running: its future ends unfinished
+            tasks
+        });
+    let left = doomed.into_inner().unwrap();
+    let mut tasks = tasks;
+    tasks.push((left.id(), Some("left running"), "aborted"));
+    let events = log.lock().unwrap().clone();
+    for (id, name, outcome) in tasks {
+        let this: Vec<&String> = events
+            .iter()
+            .filter(|e| e.contains(&format!("task.id={id} ")))
+            .collect();
+        assert_eq!(this.len(), 2, "task {id}: {this:#?}");
+        assert!(this[0].contains("message=task spawned"), "{this:#?}");
+        assert!(this[1].contains("message=task ended"), "{this:#?}");
+        assert!(
+            this[1].contains(&format!("outcome={outcome:?}")),
+            "task {id}: {this:#?}"
+        );
+        for event in this {
+            match name {
+                Some(name) => assert!(event.contains(&format!("task.name={name:?}")), "{event}"),
+                None => assert!(!event.contains("task.name="), "{event}"),
+            }
+        }
     }
 }

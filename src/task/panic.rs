@@ -152,6 +152,14 @@ impl StdError for Panic {}
 /// }
 /// # });
 /// ```
+///
+/// It is `Clone` only when the error is; this does not compile:
+///
+/// ```compile_fail
+/// struct NotClone;
+/// let e = runcycle::TaskError::Failed(NotClone);
+/// let _ = e.clone();
+/// ```
 #[non_exhaustive]
 #[derive(Clone)]
 pub enum TaskError<E> {

@@ -393,10 +393,15 @@ mod trace {
         }
 
         fn emit(&self, outcome: &str) {
-            let id = tokio::task::try_id();
+            // The fields are evaluated only when a subscriber wants the
+            // event: without one, this is the macro's cached check.
             tracing::trace!(
                 target: "runcycle",
-                { task.id = id.map(tracing::field::display), task.name = self.name.as_deref(), outcome },
+                {
+                    task.id = tokio::task::try_id().map(tracing::field::display),
+                    task.name = self.name.as_deref(),
+                    outcome,
+                },
                 "task ended"
             );
         }
