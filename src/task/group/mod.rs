@@ -29,7 +29,7 @@ mod wait;
 
 use core::fmt;
 use core::future::Future;
-use core::pin::{pin, Pin};
+use core::pin::pin;
 use core::task::{Context as TaskContext, Poll, Waker};
 use std::any::TypeId;
 use std::borrow::Cow;
@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::{select, Either};
 use tokio::runtime::Handle as Runtime;
-use tokio::sync::{AcquireError, OwnedSemaphorePermit};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
 use crate::lifecycle::block::assert_may_block;
@@ -52,7 +52,7 @@ pub use report::{GroupError, TaskFailure};
 pub use wait::GroupWait;
 
 use shared::{Next, Shared};
-use task::GroupTask;
+use task::{GroupTask, Permit};
 
 
 /// Whether `T` is `()`: a `Group<()>` queues no successes (rule G8) and its
@@ -127,30 +127,6 @@ pub(crate) enum SlotFrom {
     /// `try_spawn` and `Slot::spawn`: the slot is taken already (`None`
     /// without a limit).
     Taken(Option<OwnedSemaphorePermit>),
-}
-
-/// The slot a task's body holds, or waits for.
-enum Permit {
-    None,
-    Held(OwnedSemaphorePermit),
-    Queued(Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>),
-}
-
-/// A task's body: wait for the slot (if queued), then build and run the
-/// user's future, holding the slot until it ends (rule G4).
-async fn body<F, Fut>(f: F, ctx: Context, permit: Permit) -> Fut::Output
-where
-    F: FnOnce(Context) -> Fut,
-    Fut: Future,
-{
-    let _slot = match permit {
-        Permit::None => None,
-        Permit::Held(permit) => Some(permit),
-        // The group never closes its semaphore: a queued task keeps its
-        // place through a close (rule G5).
-        Permit::Queued(acquire) => acquire.await.ok(),
-    };
-    f(ctx).await
 }
 
 impl Group<()> {
@@ -483,8 +459,7 @@ impl<T: Send + 'static> Group<T> {
                 },
             },
         };
-        let ctx = Context::shared(Arc::clone(&self.shared.token));
-        let task = GroupTask::new(Arc::clone(&self.shared), epoch, name, body(f, ctx, permit));
+        let task = GroupTask::new(Arc::clone(&self.shared), epoch, name, permit, f);
         Ok(runtime.spawn(task).id())
     }
 

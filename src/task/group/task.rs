@@ -37,21 +37,34 @@ use event_listener::{EventListener, Listener};
 use pin_project_lite::pin_project;
 
 use crate::sync::{Ordering, StdArc as Arc};
-use crate::task::group::output::{sealed::Sealed, GroupTaskOutput};
+use tokio::sync::{AcquireError, OwnedSemaphorePermit};
+
+use crate::lifecycle::context::Context;
+use crate::task::group::output::{sealed::Sealed, GroupTaskOutput, SharedError};
 use crate::task::group::report::TaskFailure;
 use crate::task::group::shared::{End, Shared};
 use crate::task::group::is_unit;
 use crate::task::panic::{Panic, TaskError};
 
+/// The slot a task holds, or waits for (rule G4).
+pub(crate) enum Permit {
+    /// No limit.
+    None,
+    /// Held for the task: freed when dropped.
+    Held(#[allow(dead_code)] OwnedSemaphorePermit),
+    /// Queued: the semaphore's acquire, first polled by the spawn (mod.rs).
+    Queued(Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>),
+}
+
 pin_project! {
-    /// A group task: the body (the user's future, behind the wait for a
-    /// slot if the group has a limit) and what the task needs to report.
-    pub(crate) struct GroupTask<T, B> {
+    /// A group task: the slot it waits for (if queued), the user's closure
+    /// until the body is built, the body, and what the task needs to report.
+    pub(crate) struct GroupTask<T, F, Fut> {
         shared: Arc<Shared<T>>,
         // The abort epoch the task was accepted in.
         epoch: u64,
         name: Option<Cow<'static, str>>,
-        // The listener on the abort event, once the body was pending.
+        // The listener on the abort event, once the task was pending.
         abort: Option<EventListener>,
         // The waker `abort` holds (polled again only if it changes).
         waker: Option<Waker>,
@@ -60,22 +73,30 @@ pin_project! {
         exact: bool,
         // Whether the outcome was recorded.
         ended: bool,
+        // Held until the outcome is recorded, then freed: the next queued
+        // task starts after this one has ended (rule G4), so completions
+        // are ordered by the slots.
+        permit: Permit,
+        // The user's closure, called once the slot is held.
+        f: Option<F>,
         #[pin]
-        body: Option<B>,
+        body: Option<Fut>,
     }
 
-    impl<T, B> PinnedDrop for GroupTask<T, B> {
+    impl<T, F, Fut> PinnedDrop for GroupTask<T, F, Fut> {
         fn drop(this: Pin<&mut Self>) {
             let mut this = this.project();
             discard(this.abort);
             if !*this.ended {
                 // Dropped unfinished: by a runtime shutting down (rule G11).
                 // The body goes first, so a wait that sees the task gone
-                // sees its resources gone too (rule G10).
+                // sees its resources gone too (rule G10); the slot last.
                 drop_body(this.body.as_mut());
+                *this.f = None;
                 *this.ended = true;
                 let failure = failure(this.name.take(), TaskError::Aborted);
                 this.shared.end(End::Failed(failure));
+                *this.permit = Permit::None;
             }
         }
     }
@@ -104,7 +125,7 @@ fn drop_body<B>(mut body: Pin<&mut Option<B>>) {
 
 /// A failure of the current task (its id from tokio: set while tokio polls
 /// or drops a task's future).
-fn failure(name: Option<Cow<'static, str>>, error: TaskError<super::SharedError>) -> TaskFailure {
+fn failure(name: Option<Cow<'static, str>>, error: TaskError<SharedError>) -> TaskFailure {
     TaskFailure {
         id: tokio::task::try_id(),
         name,
@@ -112,12 +133,13 @@ fn failure(name: Option<Cow<'static, str>>, error: TaskError<super::SharedError>
     }
 }
 
-impl<T, B> GroupTask<T, B> {
+impl<T, F, Fut> GroupTask<T, F, Fut> {
     pub(crate) fn new(
         shared: Arc<Shared<T>>,
         epoch: u64,
         name: Option<Cow<'static, str>>,
-        body: B,
+        permit: Permit,
+        f: F,
     ) -> Self {
         GroupTask {
             shared,
@@ -127,27 +149,22 @@ impl<T, B> GroupTask<T, B> {
             waker: None,
             exact: false,
             ended: false,
-            body: Some(body),
+            permit,
+            f: Some(f),
+            body: None,
         }
     }
 }
 
-impl<T, B> GroupTask<T, B>
-where
-    T: Send + 'static,
-{
-    /// Whether an `abort_all` came after this task's acceptance.
-    fn aborted(shared: &Shared<T>, epoch: u64) -> bool {
-        // `SeqCst`: with `abort_all`'s bump (module doc).
-        shared.epoch.load(Ordering::SeqCst) > epoch
-    }
-}
+/// How the task ends: `None` for an abort.
+type Ending<O> = Option<Result<O, Panic>>;
 
-impl<T, B> Future for GroupTask<T, B>
+impl<T, F, Fut> Future for GroupTask<T, F, Fut>
 where
     T: Send + 'static,
-    B: Future,
-    B::Output: GroupTaskOutput<T>,
+    F: FnOnce(Context) -> Fut,
+    Fut: Future,
+    Fut::Output: GroupTaskOutput<T>,
 {
     type Output = ();
 
@@ -157,29 +174,54 @@ where
             return Poll::Ready(());
         }
         let shared: &Shared<T> = this.shared;
-        let end = if Self::aborted(shared, *this.epoch) {
+        // `SeqCst`: with `abort_all`'s bump (module doc).
+        let ending: Ending<Fut::Output> = if shared.epoch.load(Ordering::SeqCst) > *this.epoch {
             None
         } else {
-            let Some(body) = this.body.as_mut().as_pin_mut() else {
-                unreachable!("runcycle: a group task's body is gone before its end");
-            };
-            match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
-                Ok(Poll::Ready(output)) => Some(Ok(output)),
-                Err(payload) => Some(Err(Panic::new(payload))),
-                Ok(Poll::Pending) => {
-                    if watch_abort(shared, *this.epoch, this.abort, this.waker, this.exact, cx) {
-                        None
-                    } else {
-                        return Poll::Pending;
+            'run: {
+                if let Permit::Queued(acquire) = this.permit {
+                    match acquire.as_mut().poll(cx) {
+                        Poll::Ready(Ok(permit)) => *this.permit = Permit::Held(permit),
+                        Poll::Ready(Err(_)) => {
+                            unreachable!("runcycle: a group's semaphore is never closed")
+                        }
+                        Poll::Pending => {
+                            if watch_abort(shared, *this.epoch, this.abort, this.waker, this.exact, cx) {
+                                break 'run None;
+                            }
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                if let Some(f) = this.f.take() {
+                    let ctx = Context::shared(Arc::clone(&shared.token));
+                    match catch_unwind(AssertUnwindSafe(|| f(ctx))) {
+                        Ok(body) => this.body.set(Some(body)),
+                        Err(payload) => break 'run Some(Err(Panic::new(payload))),
+                    }
+                }
+                let Some(body) = this.body.as_mut().as_pin_mut() else {
+                    unreachable!("runcycle: a group task's body is gone before its end");
+                };
+                match catch_unwind(AssertUnwindSafe(|| body.poll(cx))) {
+                    Ok(Poll::Ready(output)) => Some(Ok(output)),
+                    Err(payload) => Some(Err(Panic::new(payload))),
+                    Ok(Poll::Pending) => {
+                        if watch_abort(shared, *this.epoch, this.abort, this.waker, this.exact, cx) {
+                            None
+                        } else {
+                            return Poll::Pending;
+                        }
                     }
                 }
             }
         };
         // The body is dropped before the task leaves the count (rule G10).
         drop_body(this.body.as_mut());
+        *this.f = None;
         *this.ended = true;
         discard(this.abort);
-        let end = match end {
+        let end = match ending {
             None => End::Failed(failure(this.name.take(), TaskError::Aborted)),
             Some(Err(panic)) => End::Failed(failure(this.name.take(), TaskError::Panicked(panic))),
             Some(Ok(output)) => match output.into_outcome() {
@@ -195,6 +237,8 @@ where
             },
         };
         shared.end(end);
+        // The slot frees after the end is recorded (rule G4).
+        *this.permit = Permit::None;
         Poll::Ready(())
     }
 }
