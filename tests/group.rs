@@ -509,7 +509,10 @@ fn a_blocking_wait_returns_the_report_after_the_last_task() {
     tx.send(()).unwrap();
     let report = waiter.join().unwrap().unwrap_err();
     assert_eq!(report.panics().len(), 1, "{report}");
-    assert_eq!(report.panics()[0].panic().unwrap().message(), Some("last task fails"));
+    assert_eq!(
+        report.panics()[0].panic().unwrap().message(),
+        Some("last task fails")
+    );
     assert!(group.is_empty());
 }
 
@@ -646,11 +649,25 @@ async fn spawn_into_a_full_group_queues_first_in_first_out() {
     for (i, tx) in releases.into_iter().enumerate() {
         tx.send(()).unwrap();
         let started = (i + 3).min(6);
-        until("the next queued body starts", || order.lock().unwrap().len() == started).await;
+        until("the next queued body starts", || {
+            order.lock().unwrap().len() == started
+        })
+        .await;
     }
-    tokio::time::timeout(BOUND, group.wait()).await.unwrap().unwrap();
-    assert_eq!(most.load(Ordering::SeqCst), 2, "more than the limit ran at once");
-    assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3, 4, 5], "not first in, first out");
+    tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "more than the limit ran at once"
+    );
+    assert_eq!(
+        *order.lock().unwrap(),
+        [0, 1, 2, 3, 4, 5],
+        "not first in, first out"
+    );
 }
 
 #[tokio::test]
@@ -670,10 +687,7 @@ async fn try_spawn_refuses_full_then_closed_and_closed_wins() {
     assert_eq!(group.len(), 1, "a refused task is not counted");
     // Closed and full at once: closed wins.
     let wait = group.close();
-    assert_eq!(
-        group.try_spawn(|_| async {}),
-        Err(TrySpawnError::Closed)
-    );
+    assert_eq!(group.try_spawn(|_| async {}), Err(TrySpawnError::Closed));
     assert_eq!(
         group.build_task().name("late").try_spawn(|_| async {}),
         Err(TrySpawnError::Closed)
@@ -687,7 +701,8 @@ async fn try_spawn_refuses_full_then_closed_and_closed_wins() {
     // Without a limit, try_spawn never says Full.
     let free = Group::new();
     for _ in 0..100 {
-        free.try_spawn(|ctx| async move { ctx.cancelled().await }).unwrap();
+        free.try_spawn(|ctx| async move { ctx.cancelled().await })
+            .unwrap();
     }
     free.close().await.unwrap();
 }
@@ -705,14 +720,23 @@ async fn reserve_waits_for_a_slot_and_a_close_refuses_it() {
     // Pending while the only slot is taken; a free slot resolves it.
     let mut reserve = Box::pin(group.build_task().name("second").reserve());
     tokio::time::sleep(Duration::from_millis(10)).await;
-    assert!(std::future::poll_fn(|cx| std::task::Poll::Ready(reserve.as_mut().poll(cx)))
-        .await
-        .is_pending());
+    assert!(
+        std::future::poll_fn(|cx| std::task::Poll::Ready(reserve.as_mut().poll(cx)))
+            .await
+            .is_pending()
+    );
     tx.send(()).unwrap();
     let slot = tokio::time::timeout(BOUND, reserve).await.unwrap().unwrap();
-    assert_eq!(group.try_spawn(|_| async {}), Err(TrySpawnError::Full), "the slot is held");
+    assert_eq!(
+        group.try_spawn(|_| async {}),
+        Err(TrySpawnError::Full),
+        "the slot is held"
+    );
     let id = slot.spawn(|_| async { panic!("second fails") }).unwrap();
-    let report = tokio::time::timeout(BOUND, group.wait()).await.unwrap().unwrap_err();
+    let report = tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(report.panics()[0].name(), Some("second"));
     assert_eq!(report.panics()[0].id(), Some(id));
 
@@ -721,7 +745,9 @@ async fn reserve_waits_for_a_slot_and_a_close_refuses_it() {
     let slot = group.reserve().await.unwrap();
     assert_eq!(group.try_spawn(|_| async {}), Err(TrySpawnError::Full));
     drop(slot);
-    group.try_spawn(|ctx| async move { ctx.cancelled().await }).unwrap();
+    group
+        .try_spawn(|ctx| async move { ctx.cancelled().await })
+        .unwrap();
 
     // Every waiting reserve is woken and refused by a close.
     let waiting: Vec<_> = (0..3)
@@ -731,7 +757,10 @@ async fn reserve_waits_for_a_slot_and_a_close_refuses_it() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(10)).await;
-    assert!(waiting.iter().all(|w| !w.is_finished()), "a reserve did not wait");
+    assert!(
+        waiting.iter().all(|w| !w.is_finished()),
+        "a reserve did not wait"
+    );
     let wait = group.close();
     for w in waiting {
         assert!(matches!(
@@ -857,7 +886,11 @@ async fn a_unit_group_queues_its_failures_only() {
     for _ in 0..100 {
         group.spawn(|_| async {}).unwrap();
     }
-    let failed = group.build_task().name("f").spawn(|_| async { Err::<(), _>("no") }).unwrap();
+    let failed = group
+        .build_task()
+        .name("f")
+        .spawn(|_| async { Err::<(), _>("no") })
+        .unwrap();
     group.wait().await.unwrap_err();
     let failure = group.join_next().await.unwrap().unwrap_err();
     assert_eq!((failure.id(), failure.name()), (Some(failed), Some("f")));
@@ -894,7 +927,10 @@ async fn concurrent_join_next_callers_share_the_outcomes_exactly_once() {
     for j in joiners {
         all.extend(tokio::time::timeout(BOUND, j).await.unwrap().unwrap());
     }
-    tokio::time::timeout(BOUND, group.wait()).await.unwrap().unwrap();
+    tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap();
     while let Some(outcome) = group.try_join_next() {
         all.push(outcome.unwrap().1);
     }
@@ -930,21 +966,41 @@ async fn abort_all_drops_running_and_queued_tasks_but_not_later_ones() {
                 .unwrap(),
         );
     }
-    until("the first body starts", || started.load(Ordering::SeqCst) == 1).await;
+    until("the first body starts", || {
+        started.load(Ordering::SeqCst) == 1
+    })
+    .await;
     group.abort_all();
     assert!(group.context().is_cancelled(), "abort_all cancels first");
-    let report = tokio::time::timeout(BOUND, group.wait()).await.unwrap().unwrap_err();
-    assert_eq!(started.load(Ordering::SeqCst), 1, "a queued body ran after the abort");
-    assert_eq!(dropped.load(Ordering::SeqCst), 1, "the running body was not dropped");
+    let report = tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        1,
+        "a queued body ran after the abort"
+    );
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "the running body was not dropped"
+    );
     let mut aborted: Vec<_> = report.aborted().iter().map(|f| f.id().unwrap()).collect();
     aborted.sort_unstable();
     ids.sort_unstable();
     assert_eq!(aborted, ids);
-    assert!(report.aborted().iter().all(|f| f.name().unwrap().starts_with("deaf ")));
+    assert!(report
+        .aborted()
+        .iter()
+        .all(|f| f.name().unwrap().starts_with("deaf ")));
     // Not closed: a later task runs to its end (the slots were freed).
     let later = group.spawn(|_| async { Ok::<(), std::io::Error>(()) });
     later.unwrap();
-    let report = tokio::time::timeout(BOUND, group.wait()).await.unwrap().unwrap_err();
+    let report = tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(report.aborted().len(), 3, "the later task was aborted");
 }
 
@@ -977,7 +1033,8 @@ fn abort_all_racing_spawns_never_leaves_a_pending_task_behind() {
             let handle = runtime.handle().clone();
             s.spawn(move || {
                 for _ in 0..20 {
-                    g.spawn_on(|_| std::future::pending::<()>(), &handle).unwrap();
+                    g.spawn_on(|_| std::future::pending::<()>(), &handle)
+                        .unwrap();
                 }
             });
             let g = group.clone();
@@ -990,7 +1047,11 @@ fn abort_all_racing_spawns_never_leaves_a_pending_task_behind() {
         });
         // Every task was accepted before this call: all are aborted.
         group.abort_all();
-        let report = group.wait().wait_timeout(BOUND).expect("a task was not aborted").unwrap_err();
+        let report = group
+            .wait()
+            .wait_timeout(BOUND)
+            .expect("a task was not aborted")
+            .unwrap_err();
         assert_eq!(report.aborted().len(), 20);
     }
 }
@@ -1001,11 +1062,16 @@ fn abort_all_racing_spawns_never_leaves_a_pending_task_behind() {
 async fn shutdown_returns_early_when_every_task_ends_on_cancel() {
     let group = Group::new();
     for _ in 0..3 {
-        group.spawn(|ctx| async move { ctx.cancelled().await }).unwrap();
+        group
+            .spawn(|ctx| async move { ctx.cancelled().await })
+            .unwrap();
     }
     let start = tokio::time::Instant::now();
     group.shutdown(Duration::from_secs(60)).await.unwrap();
-    assert!(start.elapsed() < Duration::from_secs(60), "waited for the deadline");
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "waited for the deadline"
+    );
     assert!(group.is_closed() && group.is_empty());
 }
 
@@ -1020,9 +1086,18 @@ fn ids_and_names_appear_in_debug_and_display() {
         .unwrap();
     let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
     let failure = &report.failures()[0];
-    assert_eq!(failure.to_string(), format!("task {id} \"indexer\": task failed: bad page"));
+    assert_eq!(
+        failure.to_string(),
+        format!("task {id} \"indexer\": task failed: bad page")
+    );
     let debug = format!("{failure:?}");
-    assert!(debug.contains(&format!("{id:?}")) && debug.contains("\"indexer\""), "{debug}");
+    assert!(
+        debug.contains(&format!("{id:?}")) && debug.contains("\"indexer\""),
+        "{debug}"
+    );
     let group_debug = format!("{:?}", GroupBuilder::new().limit(3).build::<()>());
-    assert_eq!(group_debug, "Group { tasks: 0, closed: false, cancelled: false, limit: Some(3), .. }");
+    assert_eq!(
+        group_debug,
+        "Group { tasks: 0, closed: false, cancelled: false, limit: Some(3), .. }"
+    );
 }

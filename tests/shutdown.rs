@@ -176,7 +176,14 @@ fn ten_thousand_mixed(runtime: &tokio::runtime::Runtime, settle_first: bool) {
             let (id, got) = match outcome {
                 Ok((id, value)) => {
                     assert_eq!(kinds[&id].0, value, "a value came back under another id");
-                    (id, if value % 5 == 0 { Kind::Success } else { Kind::OnCancel })
+                    (
+                        id,
+                        if value % 5 == 0 {
+                            Kind::Success
+                        } else {
+                            Kind::OnCancel
+                        },
+                    )
                 }
                 Err(failure) => {
                     let id = failure.id().expect("every failure has its id");
@@ -208,7 +215,10 @@ fn ten_thousand_mixed(runtime: &tokio::runtime::Runtime, settle_first: bool) {
         assert_eq!(report.failures().len(), n / 5 * 3);
         assert_eq!(report.panics().len(), n / 5);
         assert_eq!(report.aborted().len(), n / 5);
-        assert!(report.aborted().iter().all(|f| kinds[&f.id().unwrap()].1 == Kind::Deaf));
+        assert!(report
+            .aborted()
+            .iter()
+            .all(|f| kinds[&f.id().unwrap()].1 == Kind::Deaf));
         assert!(group.is_empty());
     });
 }
@@ -286,7 +296,9 @@ fn close_spawn_abort_and_a_full_limit_race_and_every_task_is_accounted_once() {
                             Ok::<_, std::io::Error>(spawner * 1000 + i)
                         };
                         let result = if i % 3 == 0 {
-                            group.try_spawn(body).map_err(|e| e == TrySpawnError::Closed)
+                            group
+                                .try_spawn(body)
+                                .map_err(|e| e == TrySpawnError::Closed)
                         } else {
                             group.spawn(body).map_err(|_| true)
                         };
@@ -329,9 +341,16 @@ fn close_spawn_abort_and_a_full_limit_race_and_every_task_is_accounted_once() {
                     (failure.id().unwrap(), None)
                 }
             };
-            assert!(outcomes.insert(id, value).is_none(), "round {round}: {id} twice");
+            assert!(
+                outcomes.insert(id, value).is_none(),
+                "round {round}: {id} twice"
+            );
         }
-        assert_eq!(outcomes.len(), accepted.len(), "round {round}: lost or extra");
+        assert_eq!(
+            outcomes.len(),
+            accepted.len(),
+            "round {round}: lost or extra"
+        );
         for (id, value) in &accepted {
             match outcomes[id] {
                 Some(v) => assert_eq!(v, *value, "round {round}"),
@@ -344,7 +363,10 @@ fn close_spawn_abort_and_a_full_limit_race_and_every_task_is_accounted_once() {
             outcomes.values().filter(|v| v.is_none()).count(),
             "round {round}: the report and join_next disagree"
         );
-        assert!(most.load(Ordering::SeqCst) <= limit, "round {round}: over the limit");
+        assert!(
+            most.load(Ordering::SeqCst) <= limit,
+            "round {round}: over the limit"
+        );
         assert!(group.is_empty() && running.load(Ordering::SeqCst) == 0);
     }
 }
@@ -366,7 +388,10 @@ fn a_runtime_shutdown_reports_every_unfinished_task_aborted_by_id() {
         let id = group
             .build_task()
             .name(format!("t{i}"))
-            .spawn_on(|_| std::future::pending::<Result<u32, std::io::Error>>(), runtime.handle())
+            .spawn_on(
+                |_| std::future::pending::<Result<u32, std::io::Error>>(),
+                runtime.handle(),
+            )
             .unwrap();
         unfinished.push(id);
     }
@@ -415,7 +440,14 @@ fn blocking_shutdown_from_a_plain_thread() {
     assert_eq!(report.aborted()[0].id(), Some(deaf));
     assert!(group.is_closed() && group.is_empty());
     // Nothing left: a second shutdown returns the same report at once.
-    assert_eq!(group.blocking_shutdown(Duration::ZERO).unwrap_err().failures().len(), 1);
+    assert_eq!(
+        group
+            .blocking_shutdown(Duration::ZERO)
+            .unwrap_err()
+            .failures()
+            .len(),
+        1
+    );
 }
 
 /// `blocking_shutdown` on a runtime thread panics, naming the call, as

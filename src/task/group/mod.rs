@@ -54,7 +54,6 @@ pub use wait::GroupWait;
 use shared::{Next, Shared};
 use task::{GroupTask, Permit};
 
-
 /// Whether `T` is `()`: a `Group<()>` queues no successes (rule G8) and its
 /// successful tasks take no lock. A `TypeId` comparison of two constants,
 /// folded by the compiler (no cost at run time).

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use std::error::Error as StdError;
 
 use crate::task::group::output::SharedError;
-use crate::task::spawn::TaskId;
 use crate::task::panic::{Panic, TaskError};
+use crate::task::spawn::TaskId;
 
 /// One failed task of a [`Group`](crate::Group): its id, its name (if it was
 /// given one with [`build_task`](crate::Group::build_task)) and what went

@@ -40,10 +40,10 @@ use crate::sync::{Ordering, StdArc as Arc};
 use tokio::sync::{AcquireError, OwnedSemaphorePermit};
 
 use crate::lifecycle::context::Context;
+use crate::task::group::is_unit;
 use crate::task::group::output::{sealed::Sealed, GroupTaskOutput, SharedError};
 use crate::task::group::report::TaskFailure;
 use crate::task::group::shared::{End, Shared};
-use crate::task::group::is_unit;
 use crate::task::panic::{Panic, TaskError};
 
 /// The slot a task holds, or waits for (rule G4).
@@ -186,7 +186,14 @@ where
                             unreachable!("runcycle: a group's semaphore is never closed")
                         }
                         Poll::Pending => {
-                            if watch_abort(shared, *this.epoch, this.abort, this.waker, this.exact, cx) {
+                            if watch_abort(
+                                shared,
+                                *this.epoch,
+                                this.abort,
+                                this.waker,
+                                this.exact,
+                                cx,
+                            ) {
                                 break 'run None;
                             }
                             return Poll::Pending;
@@ -207,7 +214,8 @@ where
                     Ok(Poll::Ready(output)) => Some(Ok(output)),
                     Err(payload) => Some(Err(Panic::new(payload))),
                     Ok(Poll::Pending) => {
-                        if watch_abort(shared, *this.epoch, this.abort, this.waker, this.exact, cx) {
+                        if watch_abort(shared, *this.epoch, this.abort, this.waker, this.exact, cx)
+                        {
                             None
                         } else {
                             return Poll::Pending;
@@ -259,7 +267,10 @@ fn watch_abort<T>(
                 return false;
             }
             Some(listener) => {
-                if Pin::new(listener).poll(&mut TaskContext::from_waker(cx.waker())).is_ready() {
+                if Pin::new(listener)
+                    .poll(&mut TaskContext::from_waker(cx.waker()))
+                    .is_ready()
+                {
                     // Notified: a new abort, or (inexact listener) an old one.
                     discard(abort);
                     *waker = None;

@@ -142,7 +142,10 @@ impl<T> GroupWait<T> {
     /// The blocking wait: register, re-check, park (invariant 3 of
     /// shared.rs); at the deadline, a group that has emptied is reported
     /// empty, not timed out.
-    pub(crate) fn block(self, deadline: Option<Instant>) -> Result<Result<(), GroupError>, TimedOut> {
+    pub(crate) fn block(
+        self,
+        deadline: Option<Instant>,
+    ) -> Result<Result<(), GroupError>, TimedOut> {
         while !self.is_empty() {
             let listener = self.shared.empty.listen();
             if self.is_empty() {
