@@ -731,7 +731,7 @@ impl GroupModel {
         let batches: Vec<Vec<usize>> = self.ends.iter().map(|b| errors(&b)).collect();
         let mut with = batches.into_iter().filter(|b| !b.is_empty());
         if self.bug == Bug::LastErrorWins {
-            with.last().unwrap_or_default()
+            with.next_back().unwrap_or_default()
         } else {
             with.next().unwrap_or_default()
         }
@@ -1669,10 +1669,8 @@ fn situations(case: &Case) -> std::collections::BTreeSet<&'static str> {
             }
             Op::SlotSpawn(i, until, outcome) => {
                 let held = m.held();
-                if !held.is_empty() {
-                    if m.slot_spawn(held[i % held.len()], until, outcome).is_ok() {
-                        hits.insert("Slot::spawn");
-                    }
+                if !held.is_empty() && m.slot_spawn(held[i % held.len()], until, outcome).is_ok() {
+                    hits.insert("Slot::spawn");
                 }
             }
             Op::SlotDrop(i) => {

@@ -352,9 +352,8 @@ fn close_spawn_abort_and_a_full_limit_race_and_every_task_is_accounted_once() {
             "round {round}: lost or extra"
         );
         for (id, value) in &accepted {
-            match outcomes[id] {
-                Some(v) => assert_eq!(v, *value, "round {round}"),
-                None => {}
+            if let Some(v) = outcomes[id] {
+                assert_eq!(v, *value, "round {round}");
             }
         }
         let aborted = report.err().map_or(0, |r| r.aborted().len());

@@ -437,9 +437,10 @@ impl<T: Send + 'static> Group<T> {
             SlotFrom::Taken(Some(permit)) => Permit::Held(permit),
             SlotFrom::Queue => match &self.shared.limit {
                 None => Permit::None,
-                Some((slots, _)) => match Arc::clone(slots).try_acquire_owned() {
-                    Ok(permit) => Permit::Held(permit),
-                    Err(_) => {
+                Some((slots, _)) => {
+                    if let Ok(permit) = Arc::clone(slots).try_acquire_owned() {
+                        Permit::Held(permit)
+                    } else {
                         // Queued in spawn order: the first poll, here on the
                         // spawning thread, takes the task's place in the
                         // semaphore's first-in-first-out queue (the task's
@@ -455,7 +456,7 @@ impl<T: Send + 'static> Group<T> {
                             Poll::Pending => Permit::Queued(acquire),
                         }
                     }
-                },
+                }
             },
         };
         let task = GroupTask::new(Arc::clone(&self.shared), epoch, name, permit, f);
