@@ -1101,3 +1101,100 @@ fn ids_and_names_appear_in_debug_and_display() {
         "Group { tasks: 0, closed: false, cancelled: false, limit: Some(3), .. }"
     );
 }
+
+// ---- tracing (rule O3) ---------------------------------------------------------------
+
+/// A group task emits `task spawned` (id, name) and `task ended` (id, name,
+/// outcome: ok, error, panicked, aborted), as a `Task` does
+/// (tests/tracing.rs).
+#[cfg(feature = "tracing")]
+#[test]
+fn group_tasks_emit_spawned_and_ended_with_id_name_and_outcome() {
+    use std::fmt::Write as _;
+    use std::sync::Mutex;
+    use tracing::field::{Field, Visit};
+
+    struct Log(Arc<Mutex<Vec<String>>>);
+    struct Fields(String);
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, "{}={:?} ", field.name(), value);
+        }
+    }
+    impl tracing::Subscriber for Log {
+        fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+            metadata.target() == "runcycle"
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut fields = Fields(String::new());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push(fields.0);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let tasks = tracing::subscriber::with_default(Log(Arc::clone(&log)), || {
+        let tasks = runtime.block_on(async {
+            let group = GroupBuilder::new().build::<u32>();
+            let ok = group
+                .build_task()
+                .name("fine")
+                .spawn(|_| async { Ok::<_, &str>(1) });
+            let failed = group.spawn(|_| async { Err::<u32, _>("no") });
+            let panicked = group.build_task().name("boom").spawn(|_| async {
+                if true {
+                    panic!("boom");
+                }
+                Ok::<u32, &str>(0)
+            });
+            let aborted = group.spawn(|_| std::future::pending::<Result<u32, &str>>());
+            tokio::task::yield_now().await;
+            group.abort_all();
+            group.wait().await.unwrap_err();
+            let left = group
+                .build_task()
+                .name("left running")
+                .spawn(|_| std::future::pending::<Result<u32, &str>>());
+            tokio::task::yield_now().await;
+            vec![
+                (ok.unwrap(), Some("fine"), "ok"),
+                (failed.unwrap(), None, "error"),
+                (panicked.unwrap(), Some("boom"), "panicked"),
+                (aborted.unwrap(), None, "aborted"),
+                (left.unwrap(), Some("left running"), "aborted"),
+            ]
+        });
+        drop(runtime); // drops the task left running
+        tasks
+    });
+    let events = log.lock().unwrap().clone();
+    for (id, name, outcome) in tasks {
+        let this: Vec<&String> = events
+            .iter()
+            .filter(|e| e.contains(&format!("task.id={id} ")))
+            .collect();
+        assert_eq!(this.len(), 2, "task {id}: {this:#?}");
+        assert!(this[0].contains("message=task spawned"), "{this:#?}");
+        assert!(this[1].contains("message=task ended"), "{this:#?}");
+        assert!(
+            this[1].contains(&format!("outcome={outcome:?}")),
+            "task {id}: {this:#?}"
+        );
+        for event in this {
+            match name {
+                Some(name) => assert!(event.contains(&format!("task.name={name:?}")), "{event}"),
+                None => assert!(!event.contains("task.name="), "{event}"),
+            }
+        }
+    }
+}

@@ -3,7 +3,6 @@
 
 use core::fmt;
 use core::future::Future;
-use std::borrow::Cow;
 
 use tokio::runtime::Handle as Runtime;
 use tokio::sync::OwnedSemaphorePermit;
@@ -11,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::lifecycle::context::{Context, Parent};
 use crate::lifecycle::error::ClosedError;
+use crate::sync::StdArc as Arc;
 use crate::task::group::output::GroupTaskOutput;
 use crate::task::group::{Group, SlotFrom};
 use crate::task::spawn::{current_runtime, TaskId};
@@ -191,14 +191,14 @@ impl std::error::Error for TrySpawnError {}
 pub struct Slot<T = ()> {
     group: Group<T>,
     permit: Option<OwnedSemaphorePermit>,
-    name: Option<Cow<'static, str>>,
+    name: Option<Arc<str>>,
 }
 
 impl<T: Send + 'static> Slot<T> {
     pub(crate) fn new(
         group: Group<T>,
         permit: Option<OwnedSemaphorePermit>,
-        name: Option<Cow<'static, str>>,
+        name: Option<Arc<str>>,
     ) -> Slot<T> {
         Slot {
             group,
@@ -286,8 +286,7 @@ impl<T> fmt::Debug for Slot<T> {
 
 /// A builder for one task of a group ([`Group::build_task`]): a name, then
 /// any of the four spawn forms of the group (rules G3 and O3). An unnamed
-/// task costs no allocation for its name; a `&'static str` name costs none
-/// either.
+/// task costs no allocation for its name.
 ///
 /// # Examples
 ///
@@ -307,7 +306,7 @@ impl<T> fmt::Debug for Slot<T> {
 #[must_use = "a builder does nothing until one of its spawn forms is called"]
 pub struct GroupTaskBuilder<'a, T = ()> {
     group: &'a Group<T>,
-    name: Option<Cow<'static, str>>,
+    name: Option<Arc<str>>,
 }
 
 impl<'a, T: Send + 'static> GroupTaskBuilder<'a, T> {
@@ -315,7 +314,10 @@ impl<'a, T: Send + 'static> GroupTaskBuilder<'a, T> {
         GroupTaskBuilder { group, name: None }
     }
 
-    /// The task's name, shown in the report ([`TaskFailure::name`](crate::TaskFailure::name)).
+    /// The task's name, shown in the report
+    /// ([`TaskFailure::name`](crate::TaskFailure::name)); as
+    /// [`TaskBuilder::name`](crate::TaskBuilder::name), a `&str`, a
+    /// `String` or an `Arc<str>` (shared, no copy).
     ///
     /// # Examples
     ///
@@ -328,7 +330,7 @@ impl<'a, T: Send + 'static> GroupTaskBuilder<'a, T> {
     /// assert_eq!(failure.name(), Some("indexer"));
     /// # });
     /// ```
-    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = Some(name.into());
         self
     }

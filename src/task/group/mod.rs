@@ -32,7 +32,6 @@ use core::future::Future;
 use core::pin::pin;
 use core::task::{Context as TaskContext, Poll, Waker};
 use std::any::TypeId;
-use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{select, Either};
@@ -357,7 +356,7 @@ impl<T: Send + 'static> Group<T> {
 
     pub(crate) async fn reserve_named(
         &self,
-        name: Option<Cow<'static, str>>,
+        name: Option<Arc<str>>,
     ) -> Result<Slot<T>, ClosedError> {
         if self.is_closed() {
             return Err(ClosedError);
@@ -421,7 +420,7 @@ impl<T: Send + 'static> Group<T> {
     pub(crate) fn spawn_task<F, Fut>(
         &self,
         runtime: &Runtime,
-        name: Option<Cow<'static, str>>,
+        name: Option<Arc<str>>,
         slot: SlotFrom,
         f: F,
     ) -> Result<TaskId, ClosedError>
@@ -459,14 +458,24 @@ impl<T: Send + 'static> Group<T> {
                 }
             },
         };
+        #[cfg(feature = "tracing")]
+        let traced = name.clone();
         let task = GroupTask::new(Arc::clone(&self.shared), epoch, name, permit, f);
-        Ok(runtime.spawn(task).id())
+        let id = runtime.spawn(task).id();
+        // As a `Task`'s (spec/go.md, rule O3).
+        #[cfg(feature = "tracing")]
+        tracing::trace!(
+            target: "runcycle",
+            { task.id = %id, task.name = traced.as_deref() },
+            "task spawned"
+        );
+        Ok(id)
     }
 
     pub(crate) fn try_spawn_task<F, Fut>(
         &self,
         runtime: &Runtime,
-        name: Option<Cow<'static, str>>,
+        name: Option<Arc<str>>,
         f: F,
     ) -> Result<TaskId, TrySpawnError>
     where

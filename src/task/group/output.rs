@@ -37,7 +37,9 @@ pub type SharedError = Arc<dyn StdError + Send + Sync + 'static>;
 /// the closure with no annotation; `!` is there so that a task whose body
 /// never returns (it only panics, or loops until it is aborted) needs no
 /// annotation either (rustdoc shows it as `<fn() -> ! as Returns>::Output`:
-/// the never type cannot be named on stable Rust).
+/// the never type cannot be named on stable Rust). In edition 2021 such a
+/// body's output falls back to `()`, which fits a `Group<()>` only: in a
+/// `Group<T>`, name its `Result` (`Ok::<T, E>(..)` after the `panic!`).
 ///
 /// # Examples
 ///

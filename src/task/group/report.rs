@@ -2,9 +2,9 @@
 //! and name) and [`GroupError`] (every failure, in completion order).
 
 use core::fmt;
-use std::borrow::Cow;
 use std::error::Error as StdError;
 
+use crate::sync::StdArc as Arc;
 use crate::task::group::output::SharedError;
 use crate::task::panic::{Panic, TaskError};
 use crate::task::spawn::TaskId;
@@ -36,7 +36,7 @@ use crate::task::spawn::TaskId;
 #[derive(Clone)]
 pub struct TaskFailure {
     pub(crate) id: Option<TaskId>,
-    pub(crate) name: Option<Cow<'static, str>>,
+    pub(crate) name: Option<Arc<str>>,
     pub(crate) error: TaskError<SharedError>,
 }
 

@@ -30,7 +30,6 @@
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context as TaskContext, Poll, Waker};
-use std::borrow::Cow;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use event_listener::{EventListener, Listener};
@@ -63,7 +62,7 @@ pin_project! {
         shared: Arc<Shared<T>>,
         // The abort epoch the task was accepted in.
         epoch: u64,
-        name: Option<Cow<'static, str>>,
+        name: Option<Arc<str>>,
         // The listener on the abort event, once the task was pending.
         abort: Option<EventListener>,
         // The waker `abort` holds (polled again only if it changes).
@@ -94,6 +93,8 @@ pin_project! {
                 drop_body(this.body.as_mut());
                 *this.f = None;
                 *this.ended = true;
+                #[cfg(feature = "tracing")]
+                trace_ended(this.name.as_deref(), "aborted");
                 let failure = failure(this.name.take(), TaskError::Aborted);
                 this.shared.end(End::Failed(failure));
                 *this.permit = Permit::None;
@@ -117,6 +118,23 @@ fn discard(abort: &mut Option<EventListener>) {
     }
 }
 
+/// The `task ended` event (feature `tracing`, target `runcycle`, as a
+/// `Task`'s): the id (tokio enters it while it polls or drops the task),
+/// the name, and the outcome: `ok`, `error`, `panicked` or `aborted`.
+#[cfg(feature = "tracing")]
+fn trace_ended(name: Option<&str>, outcome: &str) {
+    // The fields are evaluated only when a subscriber wants the event.
+    tracing::trace!(
+        target: "runcycle",
+        {
+            task.id = tokio::task::try_id().map(tracing::field::display),
+            task.name = name,
+            outcome,
+        },
+        "task ended"
+    );
+}
+
 /// Drops the body; a panic in its `Drop` is caught (the task is reported
 /// aborted either way, and a panic must not escape into tokio's drop).
 fn drop_body<B>(mut body: Pin<&mut Option<B>>) {
@@ -125,7 +143,7 @@ fn drop_body<B>(mut body: Pin<&mut Option<B>>) {
 
 /// A failure of the current task (its id from tokio: set while tokio polls
 /// or drops a task's future).
-fn failure(name: Option<Cow<'static, str>>, error: TaskError<SharedError>) -> TaskFailure {
+fn failure(name: Option<Arc<str>>, error: TaskError<SharedError>) -> TaskFailure {
     TaskFailure {
         id: tokio::task::try_id(),
         name,
@@ -137,7 +155,7 @@ impl<T, F, Fut> GroupTask<T, F, Fut> {
     pub(crate) fn new(
         shared: Arc<Shared<T>>,
         epoch: u64,
-        name: Option<Cow<'static, str>>,
+        name: Option<Arc<str>>,
         permit: Permit,
         f: F,
     ) -> Self {
@@ -229,21 +247,33 @@ where
         *this.f = None;
         *this.ended = true;
         discard(this.abort);
+        let name = this.name.take();
+        #[cfg(feature = "tracing")]
+        let traced = name.clone();
         let end = match ending {
-            None => End::Failed(failure(this.name.take(), TaskError::Aborted)),
-            Some(Err(panic)) => End::Failed(failure(this.name.take(), TaskError::Panicked(panic))),
+            None => End::Failed(failure(name, TaskError::Aborted)),
+            Some(Err(panic)) => End::Failed(failure(name, TaskError::Panicked(panic))),
             Some(Ok(output)) => match output.into_outcome() {
                 Ok(_) if is_unit::<T>() => End::Unit,
                 Ok(value) => match tokio::task::try_id() {
                     Some(id) => End::Value(id, value),
                     None => unreachable!("runcycle: a group task polled outside tokio"),
                 },
-                Err(error) => End::Failed(failure(
-                    this.name.take(),
-                    TaskError::Failed(Arc::from(error)),
-                )),
+                Err(error) => End::Failed(failure(name, TaskError::Failed(Arc::from(error)))),
             },
         };
+        #[cfg(feature = "tracing")]
+        trace_ended(
+            traced.as_deref(),
+            match &end {
+                End::Unit | End::Value(..) => "ok",
+                End::Failed(f) => match f.error {
+                    TaskError::Failed(_) => "error",
+                    TaskError::Panicked(_) => "panicked",
+                    _ => "aborted",
+                },
+            },
+        );
         shared.end(end);
         // The slot frees after the end is recorded (rule G4).
         *this.permit = Permit::None;
