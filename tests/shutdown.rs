@@ -485,3 +485,31 @@ async fn shutdown_aborts_queued_tasks_without_running_their_bodies() {
     assert_eq!(bodies.load(Ordering::SeqCst), 1, "a queued body ran");
     assert_eq!(report.aborted().len(), 3);
 }
+
+/// A spawn onto a runtime that has shut down is accepted (the group is
+/// open) and its task, dropped by tokio at once, is reported aborted under
+/// the id the spawn returned: never lost, never a success.
+#[test]
+fn a_spawn_onto_a_shut_down_runtime_is_reported_aborted() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let handle = runtime.handle().clone();
+    drop(runtime);
+    let group = Group::new();
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = Arc::clone(&ran);
+    let id = group
+        .build_task()
+        .name("late")
+        .spawn_on(
+            move |_| async move {
+                r.store(true, Ordering::SeqCst);
+            },
+            &handle,
+        )
+        .unwrap();
+    let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
+    assert_eq!(report.aborted().len(), 1);
+    assert_eq!(report.aborted()[0].id(), Some(id));
+    assert_eq!(report.aborted()[0].name(), Some("late"));
+    assert!(!ran.load(Ordering::SeqCst));
+}

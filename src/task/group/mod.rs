@@ -579,6 +579,13 @@ impl<T: Send + 'static> Group<T> {
     /// A task that never yields cannot be dropped by anything: the shutdown
     /// waits for it (as tokio's `JoinSet::shutdown`).
     ///
+    /// # Deadlocks
+    ///
+    /// A task of the group that awaits its own group's shutdown waits for
+    /// itself: its own abort happens only when it yields, which the await
+    /// does, so it is aborted at the deadline, with the shutdown it was
+    /// running. Shut a group down from outside it.
+    ///
     /// # Errors
     ///
     /// The group's [`GroupError`] if any task failed, panicked or was
