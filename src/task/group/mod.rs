@@ -511,7 +511,7 @@ impl<T: Send + 'static> Group<T> {
     /// assert!(!group.is_closed());
     /// ```
     pub fn cancel(&self) {
-        self.shared.token.cancel();
+        self.shared.cancel();
     }
 
     /// Closes the group at the call (every spawn form is refused from now

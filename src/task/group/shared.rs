@@ -161,13 +161,23 @@ impl<T> Shared<T> {
         Some(self.epoch.load(Ordering::SeqCst))
     }
 
+    /// Cancels the group's context. tokio-util's `cancel` takes the token's
+    /// lock even when it is cancelled already; a failure's end, an abort
+    /// and a close after the first look first (one atomic load), so that
+    /// 10,000 tasks aborted at once do not queue on that lock.
+    pub(crate) fn cancel(&self) {
+        if !self.token.is_cancelled() {
+            self.token.cancel();
+        }
+    }
+
     /// Sets `CLOSED`; whether this call set it.
     pub(crate) fn close(&self) -> bool {
         // `AcqRel`: the flag is ordered with every spawn's CAS on the same
         // word (invariant 1). `Release` also publishes the caller's writes
         // to a spawn that reads the flag; nothing needs more.
         let was = self.state.fetch_or(CLOSED, Ordering::AcqRel);
-        self.token.cancel();
+        self.cancel();
         // After the flag: a `reserve` that listens, then re-reads the flag,
         // cannot miss both (invariant 3).
         self.closing.notify(usize::MAX);
@@ -176,7 +186,7 @@ impl<T> Shared<T> {
 
     /// `abort_all`: cancel, bump the epoch, wake the pending tasks.
     pub(crate) fn abort_all(&self) {
-        self.token.cancel();
+        self.cancel();
         // `SeqCst`, the three of them (task.rs, "no abort is missed"): the
         // in-flight mark is ordered before the bump, the bump before the
         // notification, the notification before the unmark.
@@ -204,7 +214,7 @@ impl<T> Shared<T> {
                 // Every failure cancels (the first error, every panic, every
                 // abort; rule G7): before the count drops, so a waiter that
                 // sees the group empty sees the context cancelled.
-                self.token.cancel();
+                self.cancel();
                 true
             }
         };
