@@ -1,6 +1,9 @@
 //! Stress test: threads hammering `Many` with every operation, checking the
 //! spec's guarantees as they go, then a targeted race between a waiter of a
-//! run, the run's completer and a thread restarting the instance.
+//! run, the run's completer and a thread restarting the instance; and
+//! (feature `tokio`, 30% of the same duration, in parallel) threads racing
+//! tasks' ends with `cancel`, `abort`, abort handles and deadline shutdowns
+//! (`tasks_never_lose_an_outcome_under_cancel_abort_and_shutdown`).
 //!
 //! ```sh
 //! cargo test --release --test stress                  # the CI version: 10 s, 4 threads
@@ -814,4 +817,169 @@ fn restarter(many: &Many, round: &Mutex<Round>) {
     let mut r = round.lock().unwrap();
     r.next = Some(next);
     r.restart_attempts = attempts;
+}
+
+// ---------------------------------------------------------------------------
+// Tasks (spec/go.md, O1 and T3-T5).
+
+/// What a stressed task's body does.
+#[cfg(feature = "tokio")]
+#[derive(Clone, Copy, Debug)]
+enum Body {
+    Value,
+    Error,
+    Panic,
+    /// Returns its value once its context is cancelled.
+    OnCancel,
+    /// Never returns: only an abort ends it.
+    IgnoresCancel,
+}
+
+/// What the test does to a stressed task before it joins it.
+#[cfg(feature = "tokio")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Nothing,
+    Cancel,
+    Abort,
+    /// `abort()` through an abort handle, from another thread, while this
+    /// thread joins.
+    AbortElsewhere,
+    /// `shutdown(0 or 1 ms)` instead of a join.
+    Shutdown,
+}
+
+/// The prefix of the stressed tasks' panic messages (not printed).
+#[cfg(feature = "tokio")]
+const TASK_PANIC: &str = "stress task panic";
+
+/// Threads spawn tasks of every kind on a 2-worker runtime and, racing the
+/// tasks' own ends, cancel, abort (here or from another thread) or shut
+/// them down with a short deadline, then join them (`blocking_join`): every
+/// task ends, its outcome is its own or, only if an abort was issued,
+/// `Aborted`; a task that ignores its context is `Aborted`; a context reads
+/// cancelled once `cancel` or `abort` returned.
+#[cfg(all(feature = "tokio", not(miri)))]
+#[test]
+fn tasks_never_lose_an_outcome_under_cancel_abort_and_shutdown() {
+    use runcycle::TaskError;
+
+    let secs: f64 = env_or("RUNCYCLE_STRESS_SECS", 10.0);
+    let deadline = Instant::now() + Duration::from_secs_f64(secs).mul_f64(0.3);
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let ours = info
+            .payload()
+            .downcast_ref::<&str>()
+            .is_some_and(|m| m.starts_with(TASK_PANIC));
+        if !ours {
+            previous(info);
+        }
+    }));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    let violations = Violations::default();
+    let counts: [AtomicU64; 5] = Default::default();
+    thread::scope(|s| {
+        for seed in 1..=2_u64 {
+            let (runtime, violations, counts) = (&runtime, &violations, &counts);
+            s.spawn(move || {
+                let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed);
+                while Instant::now() < deadline {
+                    let body = match rng.below(5) {
+                        0 => Body::Value,
+                        1 => Body::Error,
+                        2 => Body::Panic,
+                        3 => Body::OnCancel,
+                        _ => Body::IgnoresCancel,
+                    };
+                    let mut action = match rng.below(5) {
+                        0 => Action::Nothing,
+                        1 => Action::Cancel,
+                        2 => Action::Abort,
+                        3 => Action::AbortElsewhere,
+                        _ => Action::Shutdown,
+                    };
+                    // Every task must end.
+                    match (body, action) {
+                        (Body::OnCancel, Action::Nothing) => action = Action::Cancel,
+                        (Body::IgnoresCancel, Action::Nothing | Action::Cancel) => {
+                            action = Action::Abort;
+                        }
+                        _ => {}
+                    }
+                    let task = runcycle::spawn_on(
+                        move |ctx| async move {
+                            match body {
+                                Body::Value => Ok(1_u32),
+                                Body::Error => Err("refused"),
+                                Body::Panic => std::panic::panic_any(TASK_PANIC),
+                                Body::OnCancel => {
+                                    ctx.cancelled().await;
+                                    Ok(1)
+                                }
+                                Body::IgnoresCancel => std::future::pending().await,
+                            }
+                        },
+                        runtime.handle(),
+                    );
+                    let ctx = task.context();
+                    let outcome = match action {
+                        Action::Nothing => task.blocking_join(),
+                        Action::Cancel | Action::Abort => {
+                            if action == Action::Cancel {
+                                task.cancel();
+                            } else {
+                                task.abort();
+                            }
+                            violations.check(ctx.is_cancelled(), || {
+                                format!("{action:?}: the context is live after the call")
+                            });
+                            task.blocking_join()
+                        }
+                        Action::AbortElsewhere => {
+                            let handle = task.abort_handle();
+                            thread::scope(|s| {
+                                s.spawn(move || handle.abort());
+                                task.blocking_join()
+                            })
+                        }
+                        Action::Shutdown => {
+                            let timeout = Duration::from_millis(rng.below(2));
+                            runtime.block_on(task.shutdown(timeout))
+                        }
+                    };
+                    let aborted = matches!(
+                        action,
+                        Action::Abort | Action::AbortElsewhere | Action::Shutdown
+                    );
+                    let own = match (body, &outcome) {
+                        (Body::Value | Body::OnCancel, Ok(1))
+                        | (Body::Error, Err(TaskError::Failed("refused"))) => true,
+                        (Body::Panic, Err(TaskError::Panicked(p))) => {
+                            p.message() == Some(TASK_PANIC)
+                        }
+                        _ => false,
+                    };
+                    let is_aborted = matches!(outcome, Err(TaskError::Aborted));
+                    violations.check(own || (aborted && is_aborted), || {
+                        format!("{body:?} with {action:?}: outcome {outcome:?}")
+                    });
+                    violations.check(ctx.is_cancelled() || !aborted, || {
+                        format!("{body:?} with {action:?}: the context is live after the end")
+                    });
+                    counts[usize::from(is_aborted)].fetch_add(1, SeqCst);
+                }
+            });
+        }
+    });
+    drop(runtime);
+    let _ = std::panic::take_hook();
+    violations.assert_none("tasks");
+    let (own, aborted) = (counts[0].load(SeqCst), counts[1].load(SeqCst));
+    println!("tasks: {own} with their own outcome, {aborted} aborted");
+    assert!(own > 0 && aborted > 0, "own {own}, aborted {aborted}");
 }
