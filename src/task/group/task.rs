@@ -25,7 +25,9 @@
 //! acceptance had finished notifying before the listener existed, so any
 //! notification the listener gets is a new abort's, which the epoch shows.
 //! Otherwise the listener is "inexact": it is polled at every poll of the
-//! task, and one that was notified by an old abort is replaced.
+//! task, and one that was notified by an old abort is replaced. And no
+//! listener is ever dropped with a notification in it: event-listener would
+//! pass it on to another listener, an old abort for that one ([`discard`]).
 
 use core::future::Future;
 use core::pin::Pin;
