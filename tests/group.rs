@@ -811,6 +811,23 @@ async fn tasks_queued_at_the_close_stay_accepted_and_run_with_a_cancelled_contex
     assert_eq!(saw_cancelled.load(Ordering::SeqCst), 3);
 }
 
+/// A task's slot is free by the time a wait sees the task gone: a
+/// `try_spawn` right after `wait` is never refused as full. (Found by
+/// `group_matches_model` when the slot was freed after the count dropped.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_is_free_once_a_wait_saw_its_task_end() {
+    let group = GroupBuilder::new().limit(1).build::<()>();
+    for round in 0..2_000 {
+        group
+            .try_spawn(|_| async {})
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        tokio::time::timeout(BOUND, group.wait())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
 #[test]
 fn a_limit_of_zero_panics_naming_the_call() {
     let caught = std::panic::catch_unwind(|| GroupBuilder::new().limit(0));

@@ -760,7 +760,8 @@ impl<T: Send + 'static> Group<T> {
                 Next::Done => return None,
                 Next::Empty => {}
             }
-            let listener = self.shared.queued.listen();
+            let listener = self.shared.listen_queued();
+            let _registered = Unlisten(&self.shared);
             // Re-check after listening: a task queues, then notifies.
             match self.shared.try_next() {
                 Next::Outcome(outcome) => return Some(outcome),
@@ -792,6 +793,16 @@ impl<T: Send + 'static> Group<T> {
             Next::Outcome(outcome) => Some(outcome),
             Next::Done | Next::Empty => None,
         }
+    }
+}
+
+/// Ends `join_next`'s registration when it goes (shared.rs, invariant 3),
+/// also when the future is dropped.
+struct Unlisten<'a, T>(&'a Shared<T>);
+
+impl<T> Drop for Unlisten<'_, T> {
+    fn drop(&mut self) {
+        self.0.unlisten();
     }
 }
 

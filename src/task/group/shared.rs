@@ -18,10 +18,17 @@
 //!    context as they are at the end (rules G6, G7). A successful task of a
 //!    `Group<()>` records nothing and takes no lock.
 //! 3. The task whose end brings the count to zero notifies `empty` and
-//!    `queued`; a task that queued an outcome notifies `queued`. Every wait
-//!    registers a listener, then re-checks the word (or the queue) before
-//!    it sleeps, so no end is missed (event-listener's `notify` is preceded
-//!    by a full fence, its `listen` inserts under the event's lock).
+//!    `queued`; a task that queued an outcome notifies `queued`; each only
+//!    if a wait is registered (`listening`). Every wait counts itself in
+//!    `listening`, registers a listener, then re-checks the word (or the
+//!    queue) before it sleeps. The count's decrement, the ender's read of
+//!    `listening`, the waiter's increment and its re-read of the word are
+//!    all `SeqCst`: in their one total order, an ender that reads no waiter
+//!    decremented before that waiter re-read the word, which then shows the
+//!    end. So no end is missed, and an end nobody waits for costs no
+//!    notification (event-listener 5.4.2's `notify` always takes the
+//!    event's lock; tokio's `Notify`, which `TaskTracker` uses, skips it
+//!    when nobody waits, and so does this).
 //! 4. The abort epoch only grows. A task remembers the epoch read after its
 //!    acceptance; it is aborted once the epoch is larger (rule G9). A task
 //!    looks at the epoch before every poll of its body, and a pending task
@@ -29,7 +36,7 @@
 
 use std::collections::VecDeque;
 
-use event_listener::Event;
+use event_listener::{Event, EventListener};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
@@ -89,6 +96,8 @@ pub(crate) struct Shared<T> {
     pub(crate) aborts_in_flight: AtomicUsize,
     /// Notified by `abort_all` after each bump of the epoch.
     pub(crate) abort: Event,
+    /// Waits registered on `empty` or `queued` (invariant 3).
+    listening: AtomicUsize,
     /// Notified when the count reaches zero (invariant 3).
     pub(crate) empty: Event,
     /// Notified when an outcome is queued or the count reaches zero.
@@ -108,6 +117,7 @@ impl<T> Shared<T> {
             epoch: AtomicU64::new(0),
             aborts_in_flight: AtomicUsize::new(0),
             abort: Event::new(),
+            listening: AtomicUsize::new(0),
             empty: Event::new(),
             queued: Event::new(),
             closing: Event::new(),
@@ -119,11 +129,35 @@ impl<T> Shared<T> {
         }
     }
 
-    /// The state word. `Acquire`: pairs with the `Release` of a task's end
-    /// (`end`), so a caller that sees a task gone also sees what the task
-    /// did before it ended (its body's writes, invariant 2).
+    /// The state word. `SeqCst`: a wait's re-read after it registered
+    /// (invariant 3); it also acquires from a task's end, so a caller that
+    /// sees a task gone sees what the task did before it ended (its body's
+    /// writes, invariant 2). (On x86 and ARM the same instruction as an
+    /// `Acquire` load.)
     pub(crate) fn word(&self) -> Word {
-        Word(self.state.load(Ordering::Acquire))
+        Word(self.state.load(Ordering::SeqCst))
+    }
+
+    /// Registers a wait on `empty` (invariant 3); [`Shared::unlisten`] when
+    /// the listener is gone.
+    pub(crate) fn listen_empty(&self) -> EventListener {
+        // `SeqCst`: invariant 3.
+        self.listening.fetch_add(1, Ordering::SeqCst);
+        self.empty.listen()
+    }
+
+    /// Registers a wait on `queued`, as [`Shared::listen_empty`].
+    pub(crate) fn listen_queued(&self) -> EventListener {
+        // `SeqCst`: invariant 3.
+        self.listening.fetch_add(1, Ordering::SeqCst);
+        self.queued.listen()
+    }
+
+    /// A wait registered by `listen_*` is over (its listener dropped).
+    pub(crate) fn unlisten(&self) {
+        // `Relaxed`: an ender that still counts this wait only notifies
+        // for nothing.
+        self.listening.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// Accepts one task unless the group is closed (invariant 1); the abort
@@ -197,8 +231,12 @@ impl<T> Shared<T> {
     }
 
     /// A task's end (invariant 2): records `end`, cancels the context on a
-    /// failure, takes the task off the count and notifies.
-    pub(crate) fn end(&self, end: End<T>) {
+    /// failure, frees the task's slot (`slot`: dropped here, between the
+    /// record and the count, so that a queued task starts after this one's
+    /// outcome is recorded, and a caller that sees this task gone finds its
+    /// slot free: a `try_spawn` right after a `wait` is not refused as full),
+    /// takes the task off the count and notifies.
+    pub(crate) fn end<S>(&self, end: End<T>, slot: S) {
         let queued = match end {
             End::Unit => false,
             End::Value(id, value) => {
@@ -218,13 +256,16 @@ impl<T> Shared<T> {
                 true
             }
         };
-        // `Release`: publishes the record above and the body's writes to
-        // whoever reads the count with `Acquire` (`word`) and sees this end.
-        let before = self.state.fetch_sub(ONE_TASK, Ordering::Release);
-        if Word(before).tasks() == 1 {
-            self.empty.notify(usize::MAX);
-            self.queued.notify(usize::MAX);
-        } else if queued {
+        drop(slot);
+        // `SeqCst` (invariant 3), which also releases the record above and
+        // the body's writes to whoever reads the word and sees this end.
+        let before = self.state.fetch_sub(ONE_TASK, Ordering::SeqCst);
+        let last = Word(before).tasks() == 1;
+        // `SeqCst`: invariant 3. No wait registered: nothing to notify.
+        if (last || queued) && self.listening.load(Ordering::SeqCst) > 0 {
+            if last {
+                self.empty.notify(usize::MAX);
+            }
             self.queued.notify(usize::MAX);
         }
     }

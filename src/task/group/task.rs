@@ -74,9 +74,10 @@ pin_project! {
         exact: bool,
         // Whether the outcome was recorded.
         ended: bool,
-        // Held until the outcome is recorded, then freed: the next queued
-        // task starts after this one has ended (rule G4), so completions
-        // are ordered by the slots.
+        // Held until the outcome is recorded, then freed before the task
+        // leaves the count: the next queued task starts after this one's
+        // outcome is recorded (rule G4), so completions are ordered by the
+        // slots.
         permit: Permit,
         // The user's closure, called once the slot is held.
         f: Option<F>,
@@ -98,8 +99,8 @@ pin_project! {
                 #[cfg(feature = "tracing")]
                 trace_ended(this.name.as_deref(), "aborted");
                 let failure = failure(this.name.take(), TaskError::Aborted);
-                this.shared.end(End::Failed(failure));
-                *this.permit = Permit::None;
+                let slot = core::mem::replace(this.permit, Permit::None);
+                this.shared.end(End::Failed(failure), slot);
             }
         }
     }
@@ -276,9 +277,9 @@ where
                 },
             },
         );
-        shared.end(end);
-        // The slot frees after the end is recorded (rule G4).
-        *this.permit = Permit::None;
+        // The slot frees after the end is recorded, before the task leaves
+        // the count (rule G4, `Shared::end`).
+        shared.end(end, core::mem::replace(this.permit, Permit::None));
         Poll::Ready(())
     }
 }

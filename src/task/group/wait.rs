@@ -147,7 +147,8 @@ impl<T> GroupWait<T> {
         deadline: Option<Instant>,
     ) -> Result<Result<(), GroupError>, TimedOut> {
         while !self.is_empty() {
-            let listener = self.shared.empty.listen();
+            let listener = self.shared.listen_empty();
+            let _registered = Registered(&self.shared);
             if self.is_empty() {
                 break;
             }
@@ -174,18 +175,42 @@ impl<T> Future for GroupWait<T> {
         let this = &mut *self;
         loop {
             if this.is_empty() {
-                this.listener = None;
+                this.drop_listener();
                 return Poll::Ready(this.shared.report());
             }
             match &mut this.listener {
                 // Register; the loop re-checks before the first poll.
-                None => this.listener = Some(this.shared.empty.listen()),
+                None => this.listener = Some(this.shared.listen_empty()),
                 Some(listener) => match Pin::new(listener).poll(cx) {
-                    Poll::Ready(()) => this.listener = None,
+                    Poll::Ready(()) => this.drop_listener(),
                     Poll::Pending => return Poll::Pending,
                 },
             }
         }
+    }
+}
+
+impl<T> GroupWait<T> {
+    /// Drops the registration, if any (shared.rs, invariant 3).
+    fn drop_listener(&mut self) {
+        if self.listener.take().is_some() {
+            self.shared.unlisten();
+        }
+    }
+}
+
+impl<T> Drop for GroupWait<T> {
+    fn drop(&mut self) {
+        self.drop_listener();
+    }
+}
+
+/// Ends a blocking wait's registration when it goes (panics included).
+struct Registered<'a, T>(&'a Shared<T>);
+
+impl<T> Drop for Registered<'_, T> {
+    fn drop(&mut self) {
+        self.0.unlisten();
     }
 }
 
