@@ -330,3 +330,75 @@ fn watch_abort<T>(
         }
     }
 }
+
+/// The old-abort case of the module doc, driven by hand (no runtime, no
+/// timing): an `abort_all` that bumped the epoch before a task's acceptance
+/// notifies after the task listened. The task's listener is spent by that
+/// notification; the next `abort_all` must still wake and abort the task.
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::sync::AtomicUsize;
+
+    /// Counts its wake-ups.
+    #[derive(Default)]
+    struct Wakes(AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn an_old_aborts_notification_does_not_spend_the_next_abort() {
+        let shared = Arc::new(Shared::<()>::new(
+            tokio_util::sync::CancellationToken::new(),
+            None,
+        ));
+        // An abort_all is under way: marked in flight, epoch bumped, not
+        // yet notified.
+        shared.aborts_in_flight.fetch_add(1, Ordering::SeqCst);
+        shared.epoch.fetch_add(1, Ordering::SeqCst);
+        // A task is accepted now: the abort is not its.
+        let epoch = shared.accept().unwrap();
+        assert_eq!(epoch, 1);
+        let f = |_ctx: Context| std::future::pending::<()>();
+        let mut task = Box::pin(GroupTask::new(
+            Arc::clone(&shared),
+            epoch,
+            None,
+            Permit::None,
+            f,
+        ));
+        let wakes = Arc::new(Wakes::default());
+        let waker = Waker::from(Arc::clone(&wakes));
+        let mut cx = TaskContext::from_waker(&waker);
+        assert!(task.as_mut().poll(&mut cx).is_pending(), "listens");
+        // The old abort notifies now, and finishes.
+        shared.abort.notify(usize::MAX);
+        shared.aborts_in_flight.fetch_sub(1, Ordering::SeqCst);
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            1,
+            "the old abort woke the task"
+        );
+        // Woken: not aborted (the epoch is its own), listens again.
+        assert!(
+            task.as_mut().poll(&mut cx).is_pending(),
+            "an old abort aborted the task"
+        );
+        assert_eq!(shared.word().tasks(), 1);
+        // A new abort: it must wake the task, which is then aborted.
+        shared.abort_all();
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            2,
+            "the new abort found no listener: the old one spent it"
+        );
+        assert!(task.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(shared.word().tasks(), 0);
+        let report = shared.report().unwrap_err();
+        assert_eq!(report.aborted().len(), 1);
+    }
+}
