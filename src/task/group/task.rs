@@ -371,15 +371,15 @@ mod tests {
             Permit::None,
             f,
         ));
-        let wakes = Arc::new(Wakes::default());
-        let waker = Waker::from(Arc::clone(&wakes));
+        let count = Arc::new(Wakes::default());
+        let waker = Waker::from(Arc::clone(&count));
         let mut cx = TaskContext::from_waker(&waker);
         assert!(task.as_mut().poll(&mut cx).is_pending(), "listens");
         // The old abort notifies now, and finishes.
         shared.abort.notify(usize::MAX);
         shared.aborts_in_flight.fetch_sub(1, Ordering::SeqCst);
         assert_eq!(
-            wakes.0.load(Ordering::SeqCst),
+            count.0.load(Ordering::SeqCst),
             1,
             "the old abort woke the task"
         );
@@ -392,7 +392,7 @@ mod tests {
         // A new abort: it must wake the task, which is then aborted.
         shared.abort_all();
         assert_eq!(
-            wakes.0.load(Ordering::SeqCst),
+            count.0.load(Ordering::SeqCst),
             2,
             "the new abort found no listener: the old one spent it"
         );
