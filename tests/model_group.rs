@@ -13,7 +13,8 @@
 //!   value, an error, a panic); `reserve` (polled, kept) and `Slot::spawn`
 //!   or dropping a slot; releasing a blocked task; `cancel`; `close`;
 //!   `wait`; `abort_all`; `try_join_next` and `join_next`; and, on the
-//!   paused clock, `shutdown(1 s)`. The model tracks the slots, the queue of
+//!   paused clock, `shutdown(1 s)` (a `close` on the real clock, where a
+//!   deadline would race the tasks). The model tracks the slots, the queue of
 //!   waiters (queued tasks and reserves, first in first out), refusals, the
 //!   abort of tasks accepted before `abort_all`, which tasks end by the
 //!   cancel of a shutdown and which are aborted, and the completion order.
