@@ -307,7 +307,10 @@ pub use lifecycle::state::State;
 pub use lifecycle::transition::Transition;
 pub use lifecycle::wait::Wait;
 #[cfg(feature = "tokio")]
-pub use task::group::{BoxError, Group, GroupError, GroupTaskOutput, GroupWait};
+pub use task::group::{
+    BoxError, Group, GroupBuilder, GroupError, GroupTaskBuilder, GroupTaskOutput, GroupWait,
+    SharedError, Slot, TaskFailure, TrySpawnError,
+};
 #[cfg(feature = "tokio")]
 pub use task::panic::{Panic, TaskError};
 #[cfg(feature = "tokio")]

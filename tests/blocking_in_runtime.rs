@@ -1,7 +1,7 @@
 //! The blocking waits on threads that drive a tokio runtime (spec/README.md,
 //! section 12): `Wait::wait`, `wait_timeout`, `wait_deadline`, their
-//! `Transition` twins, `GroupWait::wait` and `wait_timeout`, and
-//! `Task::blocking_join` panic with a message naming the call and the fix where tokio's own blocking calls refuse (a current-thread
+//! `Transition` twins, `GroupWait::wait` and `wait_timeout`,
+//! `Group::blocking_shutdown` and `Task::blocking_join` panic with a message naming the call and the fix where tokio's own blocking calls refuse (a current-thread
 //! runtime, a task on a multi-thread runtime with one worker, inside
 //! `Runtime::block_on`), and block normally where tokio allows it
 //! (`spawn_blocking`, `block_in_place`, a plain thread, a thread holding a
@@ -35,10 +35,11 @@ enum Call {
     TransitionWaitDeadline,
     GroupWait,
     GroupWaitTimeout,
+    GroupBlockingShutdown,
     TaskBlockingJoin,
 }
 
-const CALLS: [Call; 9] = [
+const CALLS: [Call; 10] = [
     Call::Wait,
     Call::WaitTimeout,
     Call::WaitDeadline,
@@ -47,6 +48,7 @@ const CALLS: [Call; 9] = [
     Call::TransitionWaitDeadline,
     Call::GroupWait,
     Call::GroupWaitTimeout,
+    Call::GroupBlockingShutdown,
     Call::TaskBlockingJoin,
 ];
 
@@ -94,6 +96,7 @@ impl Call {
             Call::TransitionWaitDeadline => "runcycle::Transition::wait_deadline",
             Call::GroupWait => "runcycle::GroupWait::wait",
             Call::GroupWaitTimeout => "runcycle::GroupWait::wait_timeout",
+            Call::GroupBlockingShutdown => "runcycle::Group::blocking_shutdown",
             Call::TaskBlockingJoin => "runcycle::Task::blocking_join",
         }
     }
@@ -127,11 +130,13 @@ impl Call {
             Call::GroupWait | Call::GroupWaitTimeout => {
                 let group = Group::new();
                 match end {
-                    End::Never => {
-                        group.spawn_on(|ctx| async move { ctx.cancelled().await }, handle)
-                    }
+                    End::Never => group
+                        .spawn_on(|ctx| async move { ctx.cancelled().await }, handle)
+                        .map(drop),
                     End::Already => Ok(()),
-                    End::ByTask => group.spawn_on(|_| tokio::task::yield_now(), handle),
+                    End::ByTask => group
+                        .spawn_on(|_| tokio::task::yield_now(), handle)
+                        .map(drop),
                 }
                 .unwrap();
                 let wait = group.wait();
@@ -139,6 +144,22 @@ impl Call {
                     Call::GroupWait => wait.wait().unwrap(),
                     _ => wait.wait_timeout(BOUND).unwrap().unwrap(),
                 }
+            }
+            Call::GroupBlockingShutdown => {
+                let group = Group::new();
+                match end {
+                    // Ignores the shutdown's cancel: the deadline (an hour)
+                    // would be waited for.
+                    End::Never => group
+                        .spawn_on(|_| std::future::pending::<()>(), handle)
+                        .map(drop),
+                    End::Already => Ok(()),
+                    End::ByTask => group
+                        .spawn_on(|_| tokio::task::yield_now(), handle)
+                        .map(drop),
+                }
+                .unwrap();
+                group.blocking_shutdown(Duration::from_secs(3600)).unwrap();
             }
             Call::TaskBlockingJoin => {
                 let task = match end {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use runcycle::{CancellationToken, ClosedError, Group};
+use runcycle::{CancellationToken, ClosedError, Group, GroupBuilder, TaskFailure, TrySpawnError};
 
 const BOUND: Duration = Duration::from_secs(20);
 
@@ -120,7 +120,7 @@ fn close_racing_spawn_never_misses_an_accepted_task() {
                             finished.fetch_add(1, Ordering::SeqCst);
                         });
                         match ok {
-                            Ok(()) => {
+                            Ok(_) => {
                                 accepted.fetch_add(1, Ordering::SeqCst);
                             }
                             Err(ClosedError { .. }) => break,
@@ -175,7 +175,7 @@ async fn a_panic_is_reported_with_its_payload_and_cancels_the_context() {
         "the panic cancelled the others"
     );
     assert_eq!(report.panics().len(), 1);
-    let payload = report.panics()[0].take_payload().unwrap();
+    let payload = report.panics()[0].panic().unwrap().take_payload().unwrap();
     assert_eq!(payload.downcast_ref::<i32>(), Some(&7));
     assert!(report.error().is_none());
     assert_eq!(report.to_string(), "1 task panicked: (non-string payload)");
@@ -277,8 +277,8 @@ fn a_runtime_shutdown_is_reported_as_aborted_tasks() {
     });
     drop(runtime);
     let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
-    assert_eq!(report.aborted(), 3);
-    assert!(report.to_string().contains("3 task(s) dropped unfinished"));
+    assert_eq!(report.aborted().len(), 3);
+    assert!(report.to_string().contains("3 tasks aborted"), "{report}");
 }
 
 #[test]
@@ -378,7 +378,7 @@ fn tasks_that_never_return_need_no_annotation() {
     }
     drop(runtime); // drops the loop unfinished
     let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
-    assert_eq!(report.aborted(), 1, "{report}");
+    assert_eq!(report.aborted().len(), 1, "{report}");
     assert_eq!(report.panics().len(), 1, "{report}");
 }
 
@@ -509,7 +509,10 @@ fn a_blocking_wait_returns_the_report_after_the_last_task() {
     tx.send(()).unwrap();
     let report = waiter.join().unwrap().unwrap_err();
     assert_eq!(report.panics().len(), 1, "{report}");
-    assert_eq!(report.panics()[0].message(), Some("last task fails"));
+    assert_eq!(
+        report.panics()[0].panic().unwrap().message(),
+        Some("last task fails")
+    );
     assert!(group.is_empty());
 }
 
@@ -518,12 +521,13 @@ fn debug_shows_the_report_and_hides_the_future() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let _enter = runtime.enter();
     let group = Group::new();
-    assert_eq!(format!("{:?}", group.wait()), "GroupWait { .. }");
+    assert_eq!(format!("{:?}", group.wait()), "GroupWait { tasks: 0, .. }");
     group.spawn(|_| async { panic!("boom") }).unwrap();
     let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
     let debug = format!("{report:?}");
     assert!(
-        debug.starts_with("GroupError { error: None, panics: [") && debug.ends_with("aborted: 0 }"),
+        debug.starts_with("GroupError { failures: [TaskFailure { id: Some(")
+            && debug.contains("name: None, error: Panicked("),
         "{debug}"
     );
     assert!(debug.contains("boom"), "{debug}");
@@ -603,4 +607,514 @@ fn wait_ignores_the_wake_up_of_an_earlier_emptiness() {
     release_b.send(()).unwrap();
     assert!(matches!(wait.wait_timeout(BOUND), Ok(Ok(()))));
     assert!(group.is_empty());
+}
+
+// ---- limit, try_spawn, reserve (rules G3, G4) ----------------------------------
+
+/// Waits until `cond` holds (20 s bound: a hang is a failure).
+async fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < BOUND, "hang: {what}");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_into_a_full_group_queues_first_in_first_out() {
+    let group = GroupBuilder::new().limit(2).build::<()>();
+    assert_eq!(group.limit(), Some(2));
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut releases = Vec::new();
+    for i in 0..6 {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        releases.push(tx);
+        let (running, most, order) = (Arc::clone(&running), Arc::clone(&most), Arc::clone(&order));
+        group
+            .spawn(move |_| async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                order.lock().unwrap().push(i);
+                let _ = rx.await;
+                running.fetch_sub(1, Ordering::SeqCst);
+            })
+            .unwrap();
+    }
+    assert_eq!(group.len(), 6, "queued tasks count in len()");
+    until("two bodies start", || order.lock().unwrap().len() == 2).await;
+    // Release in order: each end frees a slot for the next queued task.
+    for (i, tx) in releases.into_iter().enumerate() {
+        tx.send(()).unwrap();
+        let started = (i + 3).min(6);
+        until("the next queued body starts", || {
+            order.lock().unwrap().len() == started
+        })
+        .await;
+    }
+    tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "more than the limit ran at once"
+    );
+    assert_eq!(
+        *order.lock().unwrap(),
+        [0, 1, 2, 3, 4, 5],
+        "not first in, first out"
+    );
+}
+
+#[tokio::test]
+async fn try_spawn_refuses_full_then_closed_and_closed_wins() {
+    let group = GroupBuilder::new().limit(1).build::<()>();
+    let ran = Arc::new(AtomicUsize::new(0));
+    group
+        .try_spawn(|ctx| async move { ctx.cancelled().await })
+        .unwrap();
+    let r = Arc::clone(&ran);
+    assert_eq!(
+        group.try_spawn(move |_| async move {
+            r.fetch_add(1, Ordering::SeqCst);
+        }),
+        Err(TrySpawnError::Full)
+    );
+    assert_eq!(group.len(), 1, "a refused task is not counted");
+    // Closed and full at once: closed wins.
+    let wait = group.close();
+    assert_eq!(group.try_spawn(|_| async {}), Err(TrySpawnError::Closed));
+    assert_eq!(
+        group.build_task().name("late").try_spawn(|_| async {}),
+        Err(TrySpawnError::Closed)
+    );
+    tokio::time::timeout(BOUND, wait).await.unwrap().unwrap();
+    // Closed and free: still closed.
+    assert_eq!(group.try_spawn(|_| async {}), Err(TrySpawnError::Closed));
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "a refused task ran");
+    assert_eq!(TrySpawnError::Full.to_string(), "full");
+    assert_eq!(TrySpawnError::Closed.to_string(), "closed");
+    // Without a limit, try_spawn never says Full.
+    let free = Group::new();
+    for _ in 0..100 {
+        free.try_spawn(|ctx| async move { ctx.cancelled().await })
+            .unwrap();
+    }
+    free.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserve_waits_for_a_slot_and_a_close_refuses_it() {
+    use std::future::Future;
+    let group = GroupBuilder::new().limit(1).build::<()>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    group
+        .spawn(move |_| async move {
+            let _ = rx.await;
+        })
+        .unwrap();
+    // Pending while the only slot is taken; a free slot resolves it.
+    let mut reserve = Box::pin(group.build_task().name("second").reserve());
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(
+        std::future::poll_fn(|cx| std::task::Poll::Ready(reserve.as_mut().poll(cx)))
+            .await
+            .is_pending()
+    );
+    tx.send(()).unwrap();
+    let slot = tokio::time::timeout(BOUND, reserve).await.unwrap().unwrap();
+    assert_eq!(
+        group.try_spawn(|_| async {}),
+        Err(TrySpawnError::Full),
+        "the slot is held"
+    );
+    let id = slot.spawn(|_| async { panic!("second fails") }).unwrap();
+    let report = tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(report.panics()[0].name(), Some("second"));
+    assert_eq!(report.panics()[0].id(), Some(id));
+
+    // A dropped slot frees its place.
+    let group = GroupBuilder::new().limit(1).build::<()>();
+    let slot = group.reserve().await.unwrap();
+    assert_eq!(group.try_spawn(|_| async {}), Err(TrySpawnError::Full));
+    drop(slot);
+    group
+        .try_spawn(|ctx| async move { ctx.cancelled().await })
+        .unwrap();
+
+    // Every waiting reserve is woken and refused by a close.
+    let waiting: Vec<_> = (0..3)
+        .map(|_| {
+            let group = group.clone();
+            tokio::spawn(async move { group.reserve().await.map(drop) })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(
+        waiting.iter().all(|w| !w.is_finished()),
+        "a reserve did not wait"
+    );
+    let wait = group.close();
+    for w in waiting {
+        assert!(matches!(
+            tokio::time::timeout(BOUND, w).await.unwrap().unwrap(),
+            Err(ClosedError { .. })
+        ));
+    }
+    tokio::time::timeout(BOUND, wait).await.unwrap().unwrap();
+    assert!(group.reserve().await.is_err(), "reserve on a closed group");
+
+    // A slot reserved before a close is refused by Slot::spawn, and freed.
+    let group = GroupBuilder::new().limit(1).build::<()>();
+    let slot = group.reserve().await.unwrap();
+    group.close();
+    assert!(matches!(slot.spawn(|_| async {}), Err(ClosedError { .. })));
+    assert!(group.is_empty());
+    // Without a limit, reserve is ready at once.
+    let free = Group::new();
+    let slot = free.reserve().await.unwrap();
+    slot.spawn(|_| async {}).unwrap();
+    free.wait().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_queued_at_the_close_stay_accepted_and_run_with_a_cancelled_context() {
+    let group = GroupBuilder::new().limit(1).build::<()>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    group
+        .spawn(move |_| async move {
+            let _ = rx.await;
+        })
+        .unwrap();
+    let saw_cancelled = Arc::new(AtomicUsize::new(0));
+    for _ in 0..3 {
+        let saw = Arc::clone(&saw_cancelled);
+        group
+            .spawn(move |ctx| async move {
+                if ctx.is_cancelled() {
+                    saw.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+            .unwrap();
+    }
+    let wait = group.close();
+    assert_eq!(group.len(), 4);
+    tx.send(()).unwrap();
+    tokio::time::timeout(BOUND, wait).await.unwrap().unwrap();
+    assert_eq!(saw_cancelled.load(Ordering::SeqCst), 3);
+}
+
+/// A task's slot is free by the time a wait sees the task gone: a
+/// `try_spawn` right after `wait` is never refused as full. (Found by
+/// `group_matches_model` when the slot was freed after the count dropped.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_is_free_once_a_wait_saw_its_task_end() {
+    let group = GroupBuilder::new().limit(1).build::<()>();
+    for round in 0..2_000 {
+        group
+            .try_spawn(|_| async {})
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        tokio::time::timeout(BOUND, group.wait())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_limit_of_zero_panics_naming_the_call() {
+    let caught = std::panic::catch_unwind(|| GroupBuilder::new().limit(0));
+    let payload = caught.expect_err("must panic");
+    let message = payload.downcast_ref::<String>().map_or_else(
+        || payload.downcast_ref::<&str>().unwrap().to_string(),
+        Clone::clone,
+    );
+    assert!(
+        message.starts_with("`runcycle::GroupBuilder::limit` needs at least one slot"),
+        "{message}"
+    );
+}
+
+// ---- results (rule G8) ---------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn join_next_yields_outcomes_in_completion_order_each_once() {
+    let group = GroupBuilder::new().build::<u32>();
+    let mut releases = Vec::new();
+    let mut ids = Vec::new();
+    for i in 0..4_u32 {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        releases.push(Some(tx));
+        let id = group
+            .spawn(move |_| async move {
+                let _ = rx.await;
+                match i {
+                    1 => Err(format!("task {i} failed")),
+                    2 => panic!("task {i} panicked"),
+                    _ => Ok(i * 10),
+                }
+            })
+            .unwrap();
+        ids.push(id);
+    }
+    assert!(group.try_join_next().is_none(), "nothing finished yet");
+    // Completion order 3, 1, 0, 2.
+    for (k, &i) in [3_usize, 1, 0, 2].iter().enumerate() {
+        releases[i].take().unwrap().send(()).unwrap();
+        let outcome = tokio::time::timeout(BOUND, group.join_next())
+            .await
+            .unwrap()
+            .unwrap();
+        match (i, outcome) {
+            (1, Err(f)) => {
+                assert_eq!(f.id(), Some(ids[1]));
+                assert_eq!(f.error().to_string(), "task failed: task 1 failed");
+            }
+            (2, Err(f)) => {
+                assert_eq!(f.id(), Some(ids[2]));
+                assert_eq!(f.panic().unwrap().message(), Some("task 2 panicked"));
+            }
+            (i, Ok((id, v))) => {
+                assert_eq!(id, ids[i]);
+                assert_eq!(v, u32::try_from(i).unwrap() * 10);
+            }
+            (i, other) => panic!("step {k}: task {i} gave {other:?}"),
+        }
+    }
+    assert!(group.join_next().await.is_none());
+    assert!(group.try_join_next().is_none());
+    // A failure is kept in the report too, in completion order.
+    let report = group.wait().await.unwrap_err();
+    let failed: Vec<_> = report.failures().iter().map(TaskFailure::id).collect();
+    assert_eq!(failed, [Some(ids[1]), Some(ids[2])]);
+    assert_eq!(report.error().unwrap().to_string(), "task 1 failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_group_queues_its_failures_only() {
+    let group = Group::new();
+    for _ in 0..100 {
+        group.spawn(|_| async {}).unwrap();
+    }
+    let failed = group
+        .build_task()
+        .name("f")
+        .spawn(|_| async { Err::<(), _>("no") })
+        .unwrap();
+    group.wait().await.unwrap_err();
+    let failure = group.join_next().await.unwrap().unwrap_err();
+    assert_eq!((failure.id(), failure.name()), (Some(failed), Some("f")));
+    assert!(group.join_next().await.is_none(), "a success was queued");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_join_next_callers_share_the_outcomes_exactly_once() {
+    let group = GroupBuilder::new().build::<usize>();
+    let n = 2_000;
+    let joiners: Vec<_> = (0..4)
+        .map(|_| {
+            let group = group.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                while let Some(outcome) = group.join_next().await {
+                    got.push(outcome.unwrap().1);
+                }
+                got
+            })
+        })
+        .collect();
+    for i in 0..n {
+        group
+            .spawn(move |_| async move {
+                tokio::task::yield_now().await;
+                Ok::<_, std::io::Error>(i)
+            })
+            .unwrap();
+    }
+    // A joiner may see the group empty before the next spawn: drain the
+    // rest here.
+    let mut all = Vec::new();
+    for j in joiners {
+        all.extend(tokio::time::timeout(BOUND, j).await.unwrap().unwrap());
+    }
+    tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    while let Some(outcome) = group.try_join_next() {
+        all.push(outcome.unwrap().1);
+    }
+    all.sort_unstable();
+    assert_eq!(all, (0..n).collect::<Vec<_>>());
+}
+
+// ---- abort (rule G9) -------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_all_drops_running_and_queued_tasks_but_not_later_ones() {
+    let group = GroupBuilder::new().limit(1).build::<()>();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    struct CountDrop(Arc<AtomicUsize>);
+    impl Drop for CountDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let started = Arc::new(AtomicUsize::new(0));
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (d, s) = (Arc::clone(&dropped), Arc::clone(&started));
+        ids.push(
+            group
+                .build_task()
+                .name(format!("deaf {i}"))
+                .spawn(move |_| async move {
+                    let _guard = CountDrop(d);
+                    s.fetch_add(1, Ordering::SeqCst);
+                    std::future::pending::<()>().await; // ignores its context
+                })
+                .unwrap(),
+        );
+    }
+    until("the first body starts", || {
+        started.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    group.abort_all();
+    assert!(group.context().is_cancelled(), "abort_all cancels first");
+    let report = tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        1,
+        "a queued body ran after the abort"
+    );
+    assert_eq!(
+        dropped.load(Ordering::SeqCst),
+        1,
+        "the running body was not dropped"
+    );
+    let mut aborted: Vec<_> = report.aborted().iter().map(|f| f.id().unwrap()).collect();
+    aborted.sort_unstable();
+    ids.sort_unstable();
+    assert_eq!(aborted, ids);
+    assert!(report
+        .aborted()
+        .iter()
+        .all(|f| f.name().unwrap().starts_with("deaf ")));
+    // Not closed: a later task runs to its end (the slots were freed).
+    let later = group.spawn(|_| async { Ok::<(), std::io::Error>(()) });
+    later.unwrap();
+    let report = tokio::time::timeout(BOUND, group.wait())
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(report.aborted().len(), 3, "the later task was aborted");
+}
+
+#[tokio::test]
+async fn a_task_that_finished_before_abort_all_keeps_its_outcome() {
+    let group = Group::new();
+    group.spawn(|_| async { Err::<(), _>("mine") }).unwrap();
+    group.wait().await.unwrap_err();
+    group.abort_all();
+    let report = group.wait().await.unwrap_err();
+    assert_eq!(report.failures().len(), 1);
+    assert_eq!(report.error().unwrap().to_string(), "mine");
+    assert!(report.aborted().is_empty());
+}
+
+/// A task that a pending abort listener knows nothing about (it registered
+/// while another `abort_all` was being notified) is still woken by the next
+/// `abort_all`: many rounds of abort_all racing spawns of pending tasks.
+#[test]
+fn abort_all_racing_spawns_never_leaves_a_pending_task_behind() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    for _ in 0..200 {
+        let group = Group::new();
+        std::thread::scope(|s| {
+            let g = group.clone();
+            let handle = runtime.handle().clone();
+            s.spawn(move || {
+                for _ in 0..20 {
+                    g.spawn_on(|_| std::future::pending::<()>(), &handle)
+                        .unwrap();
+                }
+            });
+            let g = group.clone();
+            s.spawn(move || {
+                for _ in 0..5 {
+                    g.abort_all();
+                    std::thread::yield_now();
+                }
+            });
+        });
+        // Every task was accepted before this call: all are aborted.
+        group.abort_all();
+        let report = group
+            .wait()
+            .wait_timeout(BOUND)
+            .expect("a task was not aborted")
+            .unwrap_err();
+        assert_eq!(report.aborted().len(), 20);
+    }
+}
+
+// ---- shutdown (rule G10) -----------------------------------------------------------
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_returns_early_when_every_task_ends_on_cancel() {
+    let group = Group::new();
+    for _ in 0..3 {
+        group
+            .spawn(|ctx| async move { ctx.cancelled().await })
+            .unwrap();
+    }
+    let start = tokio::time::Instant::now();
+    group.shutdown(Duration::from_secs(60)).await.unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "waited for the deadline"
+    );
+    assert!(group.is_closed() && group.is_empty());
+}
+
+#[test]
+fn ids_and_names_appear_in_debug_and_display() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let group = Group::new();
+    let id = group
+        .build_task()
+        .name("indexer")
+        .spawn_on(|_| async { Err::<(), _>("bad page") }, runtime.handle())
+        .unwrap();
+    let report = group.wait().wait_timeout(BOUND).unwrap().unwrap_err();
+    let failure = &report.failures()[0];
+    assert_eq!(
+        failure.to_string(),
+        format!("task {id} \"indexer\": task failed: bad page")
+    );
+    let debug = format!("{failure:?}");
+    assert!(
+        debug.contains(&format!("{id:?}")) && debug.contains("\"indexer\""),
+        "{debug}"
+    );
+    let group_debug = format!("{:?}", GroupBuilder::new().limit(3).build::<()>());
+    assert_eq!(
+        group_debug,
+        "Group { tasks: 0, closed: false, cancelled: false, limit: Some(3), .. }"
+    );
 }

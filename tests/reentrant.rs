@@ -206,6 +206,8 @@ fn a_waker_on_a_task_context_may_call_back_into_the_task_and_group() {
         "task.abort_handle.abort",
         "group.cancel",
         "group.close",
+        "group.abort_all",
+        "group.blocking_shutdown",
     ] {
         let task = Arc::new(runcycle::spawn(|ctx| async move {
             ctx.cancelled().await;
@@ -234,7 +236,10 @@ fn a_waker_on_a_task_context_may_call_back_into_the_task_and_group() {
             let _ = group2.context().is_cancelled();
             let _ = group2.is_closed();
             let _ = group2.len();
+            let _ = (group2.limit(), group2.is_empty(), format!("{group2:?}"));
+            let _ = group2.try_join_next();
             group2.cancel();
+            group2.abort_all();
         });
         let (task3, group3) = (Arc::clone(&task), group.clone());
         returns(call, move || match call {
@@ -242,6 +247,10 @@ fn a_waker_on_a_task_context_may_call_back_into_the_task_and_group() {
             "task.abort" => task3.abort(),
             "task.abort_handle.abort" => task3.abort_handle().abort(),
             "group.cancel" => group3.cancel(),
+            "group.abort_all" => group3.abort_all(),
+            "group.blocking_shutdown" => {
+                let _ = group3.blocking_shutdown(std::time::Duration::from_secs(60));
+            }
             _ => {
                 group3.close();
             }

@@ -732,8 +732,10 @@ fn spawn_outside_a_runtime_panics_at_the_callers_line_naming_the_fix() {
     );
 
     let group = Group::new();
-    let (message, file, line) = panic_site(|| group.spawn(|_| async {}).unwrap());
-    let call_line = line!() - 1; // the line of the call above
+    let (message, file, line) = panic_site(|| {
+        let _ = group.spawn(|_| async {}).unwrap();
+    });
+    let call_line = line!() - 2; // the line of the call above
     assert_eq!((file.as_str(), line), (here, call_line));
     assert!(
         message

@@ -274,3 +274,71 @@ fn tasks_emit_spawned_and_ended_with_id_name_and_outcome() {
         }
     }
 }
+
+/// spec/go.md, O3: a group task emits the same `task spawned` (id, name)
+/// and `task ended` (id, name, outcome: ok, error, panicked, aborted by
+/// `abort_all` and by a runtime shutdown) as a `Task`.
+#[cfg(feature = "tokio")]
+#[test]
+fn group_tasks_emit_spawned_and_ended_with_id_name_and_outcome() {
+    use runcycle::GroupBuilder;
+
+    let (recorder, log) = recorder();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let tasks = tracing::subscriber::with_default(recorder, || {
+        let tasks = runtime.block_on(async {
+            let group = GroupBuilder::new().build::<u32>();
+            let ok = group
+                .build_task()
+                .name("fine")
+                .spawn(|_| async { Ok::<_, &str>(1) });
+            let failed = group.spawn(|_| async { Err::<u32, _>("no") });
+            let panicked = group.build_task().name("boom").spawn(|_| async {
+                if true {
+                    panic!("boom");
+                }
+                Ok::<u32, &str>(0)
+            });
+            let aborted = group.spawn(|_| std::future::pending::<Result<u32, &str>>());
+            tokio::task::yield_now().await;
+            group.abort_all();
+            group.wait().await.unwrap_err();
+            let left = group
+                .build_task()
+                .name("left running")
+                .spawn(|_| std::future::pending::<Result<u32, &str>>());
+            tokio::task::yield_now().await;
+            vec![
+                (ok.unwrap(), Some("fine"), "ok"),
+                (failed.unwrap(), None, "error"),
+                (panicked.unwrap(), Some("boom"), "panicked"),
+                (aborted.unwrap(), None, "aborted"),
+                (left.unwrap(), Some("left running"), "aborted"),
+            ]
+        });
+        drop(runtime); // drops the task left running
+        tasks
+    });
+    let events = log.lock().unwrap().clone();
+    for (id, name, outcome) in tasks {
+        let this: Vec<&String> = events
+            .iter()
+            .filter(|e| e.contains(&format!("task.id={id} ")))
+            .collect();
+        assert_eq!(this.len(), 2, "task {id}: {this:#?}");
+        assert!(this[0].contains("message=task spawned"), "{this:#?}");
+        assert!(this[1].contains("message=task ended"), "{this:#?}");
+        assert!(
+            this[1].contains(&format!("outcome={outcome:?}")),
+            "task {id}: {this:#?}"
+        );
+        for event in this {
+            match name {
+                Some(name) => assert!(event.contains(&format!("task.name={name:?}")), "{event}"),
+                None => assert!(!event.contains("task.name="), "{event}"),
+            }
+        }
+    }
+}

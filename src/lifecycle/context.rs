@@ -8,6 +8,8 @@ use tokio_util::sync::{
     CancellationToken, WaitForCancellationFuture, WaitForCancellationFutureOwned,
 };
 
+use crate::sync::StdArc;
+
 /// A run's context: tells the run when to stop, and cannot be cancelled by
 /// the code that reads it (Go's `context.Context`).
 ///
@@ -44,12 +46,40 @@ use tokio_util::sync::{
 /// ```
 #[derive(Clone)]
 pub struct Context {
-    token: CancellationToken,
+    token: Token,
+}
+
+/// How a [`Context`] holds its token.
+///
+/// Cloning a `CancellationToken` takes the token's tree lock (tokio-util
+/// 0.7.20, `tree_node::increase_handle_refcount`), which every task of a
+/// group would contend for when it receives the group's context. A group's
+/// tasks share one token behind an `Arc` instead: a clone is one atomic
+/// increment, and cancelling stays the group's alone (the `Arc` is shared
+/// read-only, as the owned token is).
+#[derive(Clone)]
+enum Token {
+    /// The run's own token (a One or Many run, a `Task`).
+    Owned(CancellationToken),
+    /// A token shared by many contexts at the cost of a reference count (a
+    /// `Group`'s tasks).
+    Shared(StdArc<CancellationToken>),
 }
 
 impl Context {
     pub(crate) fn new(token: CancellationToken) -> Context {
-        Context { token }
+        Context {
+            token: Token::Owned(token),
+        }
+    }
+
+    /// A context over a shared token: cloning it, or making another from the
+    /// same `Arc`, takes no lock (see [`Token`]).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // used by the Group
+    pub(crate) fn shared(token: StdArc<CancellationToken>) -> Context {
+        Context {
+            token: Token::Shared(token),
+        }
     }
 
     /// Whether the run has been asked to stop (or has ended).
@@ -66,7 +96,7 @@ impl Context {
     /// ```
     #[must_use]
     pub fn is_cancelled(&self) -> bool {
-        self.token.is_cancelled()
+        self.token().is_cancelled()
     }
 
     /// A future that resolves when the context is cancelled (tokio-util's
@@ -84,7 +114,7 @@ impl Context {
     /// });
     /// ```
     pub fn cancelled(&self) -> WaitForCancellationFuture<'_> {
-        self.token.cancelled()
+        self.token().cancelled()
     }
 
     /// [`cancelled`](Context::cancelled) that owns the context, for a
@@ -100,7 +130,10 @@ impl Context {
     /// futures::executor::block_on(stopped);
     /// ```
     pub fn cancelled_owned(self) -> WaitForCancellationFutureOwned {
-        self.token.cancelled_owned()
+        match self.token {
+            Token::Owned(token) => token.cancelled_owned(),
+            Token::Shared(token) => (*token).clone().cancelled_owned(),
+        }
     }
 
     /// A new `CancellationToken` that is cancelled when this context is.
@@ -120,7 +153,7 @@ impl Context {
     /// ```
     #[must_use]
     pub fn child_token(&self) -> CancellationToken {
-        self.token.child_token()
+        self.token().child_token()
     }
 
     /// Runs `fut` until it completes (`Some(output)`) or the context is
@@ -141,12 +174,15 @@ impl Context {
     /// });
     /// ```
     pub async fn run_until_cancelled<F: Future>(&self, fut: F) -> Option<F::Output> {
-        self.token.run_until_cancelled(fut).await
+        self.token().run_until_cancelled(fut).await
     }
 
     /// The run's token itself, for the crate's own parent watches.
     pub(crate) fn token(&self) -> &CancellationToken {
-        &self.token
+        match &self.token {
+            Token::Owned(token) => token,
+            Token::Shared(token) => token,
+        }
     }
 }
 

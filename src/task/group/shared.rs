@@ -1,0 +1,305 @@
+//! The state a group's handles, tasks and waits share: one state word, the
+//! abort epoch, the events, the limit and the record of outcomes.
+//!
+//! # Invariants
+//!
+//! 1. The state word holds the `CLOSED` flag and the count of accepted tasks
+//!    that have not ended (queued ones included). A spawn adds one to the
+//!    count with a compare-and-swap that fails if `CLOSED` is set, so a
+//!    close (a `fetch_or` of `CLOSED` on the same word) and a spawn are
+//!    ordered by the word's modification order: the spawn was accepted
+//!    before the close, and every wait that starts after the close counts
+//!    it, or it sees `CLOSED` and is refused (rule G5). Nothing else adds to
+//!    the count, and only a task's end takes one away, exactly once.
+//! 2. A task records its outcome (a failure in the report, a value or a
+//!    failure in the result queue) under `record`'s lock, and cancels the
+//!    context if it failed, *before* it takes itself off the count: a
+//!    waiter that sees the count at zero finds every outcome and the
+//!    context as they are at the end (rules G6, G7). A successful task of a
+//!    `Group<()>` records nothing and takes no lock.
+//! 3. The task whose end brings the count to zero notifies `empty` and
+//!    `queued`; a task that queued an outcome notifies `queued`; each only
+//!    if a wait is registered (`listening`). Every wait counts itself in
+//!    `listening`, registers a listener, then re-checks the word (or the
+//!    queue) before it sleeps. The count's decrement, the ender's read of
+//!    `listening`, the waiter's increment and its re-read of the word are
+//!    all `SeqCst`: in their one total order, an ender that reads no waiter
+//!    decremented before that waiter re-read the word, which then shows the
+//!    end. So no end is missed, and an end nobody waits for costs no
+//!    notification (event-listener 5.4.2's `notify` always takes the
+//!    event's lock; tokio's `Notify`, which `TaskTracker` uses, skips it
+//!    when nobody waits, and so does this).
+//! 4. The abort epoch only grows. A task remembers the epoch read after its
+//!    acceptance; it is aborted once the epoch is larger (rule G9). A task
+//!    looks at the epoch before every poll of its body, and a pending task
+//!    listens on `abort` (see `task.rs` for why no abort is missed).
+
+use std::collections::VecDeque;
+
+use event_listener::{Event, EventListener};
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, StdArc as Arc};
+use crate::task::group::report::{GroupError, TaskFailure};
+use crate::task::spawn::TaskId;
+
+/// The `CLOSED` flag of the state word: set once by `close`, never cleared.
+pub(crate) const CLOSED: usize = 1;
+
+/// One accepted task in the state word's count (the bits above `CLOSED`).
+pub(crate) const ONE_TASK: usize = 2;
+
+/// A decoded state word.
+#[derive(Clone, Copy)]
+pub(crate) struct Word(usize);
+
+impl Word {
+    pub(crate) fn is_closed(self) -> bool {
+        self.0 & CLOSED != 0
+    }
+
+    /// Accepted tasks that have not ended.
+    pub(crate) fn tasks(self) -> usize {
+        self.0 / ONE_TASK
+    }
+}
+
+/// What a task's end hands back to the group.
+pub(crate) enum End<T> {
+    /// A value (of a `Group<T>` with `T` other than `()`: queued for
+    /// `join_next`), or nothing (a `Group<()>`).
+    Value(TaskId, T),
+    /// A success of a `Group<()>`: nothing to record.
+    Unit,
+    Failed(TaskFailure),
+}
+
+/// What the tasks record, under one lock.
+pub(crate) struct Record<T> {
+    /// Every failure, in completion order (rule G7).
+    pub(crate) failures: Vec<TaskFailure>,
+    /// Outcomes not yet taken by `join_next` (rule G8).
+    pub(crate) results: VecDeque<Result<(TaskId, T), TaskFailure>>,
+}
+
+pub(crate) struct Shared<T> {
+    /// `CLOSED` and the count (invariant 1).
+    state: AtomicUsize,
+    /// The group's token; tasks get it as an `Arc` clone (no lock, see
+    /// `Context::shared`).
+    pub(crate) token: Arc<CancellationToken>,
+    /// The abort epoch (invariant 4).
+    pub(crate) epoch: AtomicU64,
+    /// `abort_all` calls that have bumped the epoch and not yet finished
+    /// notifying `abort` (see `task.rs`).
+    pub(crate) aborts_in_flight: AtomicUsize,
+    /// Notified by `abort_all` after each bump of the epoch.
+    pub(crate) abort: Event,
+    /// Waits registered on `empty` or `queued` (invariant 3).
+    listening: AtomicUsize,
+    /// Notified when the count reaches zero (invariant 3).
+    pub(crate) empty: Event,
+    /// Notified when an outcome is queued or the count reaches zero.
+    pub(crate) queued: Event,
+    /// Notified by `close`: wakes every pending `reserve`.
+    pub(crate) closing: Event,
+    /// The slots of a group with a limit, and the limit.
+    pub(crate) limit: Option<(Arc<Semaphore>, usize)>,
+    pub(crate) record: Mutex<Record<T>>,
+}
+
+impl<T> Shared<T> {
+    pub(crate) fn new(token: CancellationToken, limit: Option<usize>) -> Shared<T> {
+        Shared {
+            state: AtomicUsize::new(0),
+            token: Arc::new(token),
+            epoch: AtomicU64::new(0),
+            aborts_in_flight: AtomicUsize::new(0),
+            abort: Event::new(),
+            listening: AtomicUsize::new(0),
+            empty: Event::new(),
+            queued: Event::new(),
+            closing: Event::new(),
+            limit: limit.map(|n| (Arc::new(Semaphore::new(n)), n)),
+            record: Mutex::new(Record {
+                failures: Vec::new(),
+                results: VecDeque::new(),
+            }),
+        }
+    }
+
+    /// The state word. `SeqCst`: a wait's re-read after it registered
+    /// (invariant 3); it also acquires from a task's end, so a caller that
+    /// sees a task gone sees what the task did before it ended (its body's
+    /// writes, invariant 2). (On x86 and ARM the same instruction as an
+    /// `Acquire` load.)
+    pub(crate) fn word(&self) -> Word {
+        Word(self.state.load(Ordering::SeqCst))
+    }
+
+    /// Registers a wait on `empty` (invariant 3); [`Shared::unlisten`] when
+    /// the listener is gone.
+    pub(crate) fn listen_empty(&self) -> EventListener {
+        // `SeqCst`: invariant 3.
+        self.listening.fetch_add(1, Ordering::SeqCst);
+        self.empty.listen()
+    }
+
+    /// Registers a wait on `queued`, as [`Shared::listen_empty`].
+    pub(crate) fn listen_queued(&self) -> EventListener {
+        // `SeqCst`: invariant 3.
+        self.listening.fetch_add(1, Ordering::SeqCst);
+        self.queued.listen()
+    }
+
+    /// A wait registered by `listen_*` is over (its listener dropped).
+    pub(crate) fn unlisten(&self) {
+        // `Relaxed`: an ender that still counts this wait only notifies
+        // for nothing.
+        self.listening.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Accepts one task unless the group is closed (invariant 1); the abort
+    /// epoch the task belongs to.
+    pub(crate) fn accept(&self) -> Option<u64> {
+        // `Relaxed` first read: the compare-and-swap below re-reads the word.
+        let mut word = self.state.load(Ordering::Relaxed);
+        loop {
+            if Word(word).is_closed() {
+                return None;
+            }
+            // A CAS, not a `fetch_add` then a check: a `fetch_add` would make
+            // a refused task visible in the count for a moment (a waiter
+            // could see it and wait for a task that never runs), and undoing
+            // it could bring the count to zero without anyone notifying.
+            // `Relaxed` is enough for what the CAS decides: all operations
+            // on one atomic are in one modification order, and that order
+            // alone places the spawn before or after the close. The count's
+            // readers are synchronized by the task's end, not by the spawn.
+            match self.state.compare_exchange_weak(
+                word,
+                word + ONE_TASK,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => word = now,
+            }
+        }
+        // `SeqCst`, read after the acceptance: an `abort_all` that began
+        // after this spawn returned bumps the epoch past this value; one
+        // that finished before the spawn began is included in it. `SeqCst`
+        // with the bump and the in-flight counter of `abort_all`, whose
+        // argument (task.rs) needs one total order of the three.
+        Some(self.epoch.load(Ordering::SeqCst))
+    }
+
+    /// Cancels the group's context. tokio-util's `cancel` takes the token's
+    /// lock even when it is cancelled already; a failure's end, an abort
+    /// and a close after the first look first (one atomic load), so that
+    /// 10,000 tasks aborted at once do not queue on that lock.
+    pub(crate) fn cancel(&self) {
+        if !self.token.is_cancelled() {
+            self.token.cancel();
+        }
+    }
+
+    /// Sets `CLOSED`; whether this call set it.
+    pub(crate) fn close(&self) -> bool {
+        // `AcqRel`: the flag is ordered with every spawn's CAS on the same
+        // word (invariant 1). `Release` also publishes the caller's writes
+        // to a spawn that reads the flag; nothing needs more.
+        let was = self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        self.cancel();
+        // After the flag: a `reserve` that listens, then re-reads the flag,
+        // cannot miss both (invariant 3).
+        self.closing.notify(usize::MAX);
+        !Word(was).is_closed()
+    }
+
+    /// `abort_all`: cancel, bump the epoch, wake the pending tasks.
+    pub(crate) fn abort_all(&self) {
+        self.cancel();
+        // `SeqCst`, the three of them (task.rs, "no abort is missed"): the
+        // in-flight mark is ordered before the bump, the bump before the
+        // notification, the notification before the unmark.
+        self.aborts_in_flight.fetch_add(1, Ordering::SeqCst);
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.abort.notify(usize::MAX);
+        self.aborts_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// A task's end (invariant 2): records `end`, cancels the context on a
+    /// failure, frees the task's slot (`slot`: dropped here, between the
+    /// record and the count, so that a queued task starts after this one's
+    /// outcome is recorded, and a caller that sees this task gone finds its
+    /// slot free: a `try_spawn` right after a `wait` is not refused as full),
+    /// takes the task off the count and notifies.
+    pub(crate) fn end<S>(&self, end: End<T>, slot: S) {
+        let queued = match end {
+            End::Unit => false,
+            End::Value(id, value) => {
+                self.record.lock().results.push_back(Ok((id, value)));
+                true
+            }
+            End::Failed(failure) => {
+                {
+                    let mut record = self.record.lock();
+                    record.failures.push(failure.clone());
+                    record.results.push_back(Err(failure));
+                }
+                // Every failure cancels (the first error, every panic, every
+                // abort; rule G7): before the count drops, so a waiter that
+                // sees the group empty sees the context cancelled.
+                self.cancel();
+                true
+            }
+        };
+        drop(slot);
+        // `SeqCst` (invariant 3), which also releases the record above and
+        // the body's writes to whoever reads the word and sees this end.
+        let before = self.state.fetch_sub(ONE_TASK, Ordering::SeqCst);
+        let last = Word(before).tasks() == 1;
+        // `SeqCst`: invariant 3. No wait registered: nothing to notify.
+        if (last || queued) && self.listening.load(Ordering::SeqCst) > 0 {
+            if last {
+                self.empty.notify(usize::MAX);
+            }
+            self.queued.notify(usize::MAX);
+        }
+    }
+
+    /// The report as it stands (rule G7).
+    pub(crate) fn report(&self) -> Result<(), GroupError> {
+        let record = self.record.lock();
+        if record.failures.is_empty() {
+            Ok(())
+        } else {
+            Err(GroupError {
+                failures: record.failures.clone(),
+            })
+        }
+    }
+
+    /// The next outcome, or `Done` when no task is left and nothing is
+    /// queued, or `Empty` when tasks remain.
+    pub(crate) fn try_next(&self) -> Next<T> {
+        let mut record = self.record.lock();
+        match record.results.pop_front() {
+            Some(outcome) => Next::Outcome(outcome),
+            // Read under the lock: a task queues under it before it leaves
+            // the count, so a count of zero here means no outcome can still
+            // arrive (invariant 2).
+            None if self.word().tasks() == 0 => Next::Done,
+            None => Next::Empty,
+        }
+    }
+}
+
+/// What [`Shared::try_next`] found.
+pub(crate) enum Next<T> {
+    Outcome(Result<(TaskId, T), TaskFailure>),
+    Done,
+    Empty,
+}
