@@ -141,12 +141,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Alternates the cases `rounds` times; returns each case's median.
-fn alternate(
-    rt: &tokio::runtime::Runtime,
-    rounds: usize,
-    cases: &[(&str, fn(u32) -> Bench)],
-    n: u32,
-) -> Vec<f64> {
+fn alternate(rt: &tokio::runtime::Runtime, rounds: usize, cases: &[Case], n: u32) -> Vec<f64> {
     let mut samples = vec![Vec::new(); cases.len()];
     for _ in 0..rounds {
         for (i, (_, case)) in cases.iter().enumerate() {
@@ -159,7 +154,10 @@ fn alternate(
 
 type Bench = std::pin::Pin<Box<dyn std::future::Future<Output = f64> + Send>>;
 
-fn report(title: &str, unit: &str, cases: &[(&str, fn(u32) -> Bench)], medians: &[f64]) {
+/// A case: its name and the function that runs it `n` times.
+type Case = (&'static str, fn(u32) -> Bench);
+
+fn report(title: &str, unit: &str, cases: &[Case], medians: &[f64]) {
     println!("## {title} ({unit}, median)");
     for ((name, _), m) in cases.iter().zip(medians) {
         println!("{name:<40} {m:>12.0}   {:.2}x", m / medians[1]);
@@ -197,7 +195,7 @@ fn shutdown_10000(rt: &tokio::runtime::Runtime, deadline: Duration) -> (Duration
         let took = start.elapsed();
         let aborted = match &report {
             Ok(()) => 0,
-            Err(e) => e.aborted().count(),
+            Err(e) => e.aborted().len(),
         };
         (took, aborted)
     })
@@ -212,7 +210,7 @@ fn main() {
     };
     let rt = runtime();
 
-    let spawn_cases: [(&str, fn(u32) -> Bench); 2] = [
+    let spawn_cases: [Case; 2] = [
         ("runcycle::spawn + await Task", |n| {
             Box::pin(runcycle_spawn_await(n))
         }),
@@ -223,7 +221,7 @@ fn main() {
     let m = alternate(&rt, rounds, &spawn_cases, n);
     report("spawn + await", "ns per task", &spawn_cases, &m);
 
-    let group_cases: [(&str, fn(u32) -> Bench); 3] = [
+    let group_cases: [Case; 3] = [
         ("runcycle Group 1,000 spawn + wait", |n| {
             Box::pin(runcycle_group(n))
         }),

@@ -240,17 +240,13 @@ async fn main() {
     match server.shutdown(grace).await {
         Ok(()) => unreachable!("the slow export ignores cancellation: it must be aborted"),
         Err(report) => {
-            assert!(report.aborted().any(|t| t.name() == Some("slow export")));
+            assert!(report
+                .aborted()
+                .iter()
+                .any(|t| t.name() == Some("slow export")));
             for task in report.aborted() {
-                let name = task.name().unwrap_or("unnamed");
-                log(
-                    start,
-                    "server",
-                    format!(
-                        "aborted {name:?} (task {}): it ignored the cancellation",
-                        task.id()
-                    ),
-                );
+                // "task 9 \"slow export\": task aborted before it finished (...)"
+                log(start, "server", format!("aborted {task}"));
             }
             if let Some(e) = report.error() {
                 log(start, "server", format!("error: {e}"));

@@ -63,9 +63,9 @@
 //! let grace = Duration::from_millis(500);
 //! let report = group.shutdown(grace).await.unwrap_err(); // close, wait, abort, report
 //! for task in report.aborted() {
-//!     println!("aborted {:?} ({})", task.name(), task.id()); // aborted Some("stuck") (17)
+//!     println!("{task}"); // task 17 "stuck": task aborted before it finished (...)
 //! }
-//! # assert_eq!(report.aborted().map(|t| t.name()).collect::<Vec<_>>(), [Some("stuck")]);
+//! # assert_eq!(report.aborted().iter().map(|t| t.name()).collect::<Vec<_>>(), [Some("stuck")]);
 //! let flushed = flusher.shutdown(grace).await?; // a Task is a future of its outcome
 //! assert_eq!(flushed, "flushed");
 //! # Ok::<(), Box<dyn std::error::Error>>(())

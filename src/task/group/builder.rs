@@ -207,6 +207,30 @@ impl<T: Send + 'static> Slot<T> {
         }
     }
 
+    /// Names the task this slot will run (replacing a name given to
+    /// [`GroupTaskBuilder::name`] before [`reserve`](GroupTaskBuilder::reserve)):
+    /// for a name known only once the slot is held, such as a connection's
+    /// peer address.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if runcycle::__LOOM { return; }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let group = runcycle::GroupBuilder::new().limit(4).build::<()>();
+    /// let slot = group.reserve().await?;
+    /// let peer = "10.0.0.7:4242"; // known after the slot was taken
+    /// slot.name(format!("conn {peer}")).spawn(|_| async { panic!("bad frame") })?;
+    /// let report = group.wait().await.unwrap_err();
+    /// assert_eq!(report.panics()[0].name(), Some("conn 10.0.0.7:4242"));
+    /// # Ok::<(), runcycle::ClosedError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn name(mut self, name: impl Into<Arc<str>>) -> Slot<T> {
+        self.name = Some(name.into());
+        self
+    }
+
     /// Spawns `f(ctx)` into the slot on the current runtime (the body
     /// starts at once: the slot is its).
     ///
