@@ -1,7 +1,7 @@
 //! Task-side benchmarks for issue #13, measured the way the issue states its
 //! targets: a program over the public API, the work spawned from a runtime
 //! worker of a 2-worker multi-thread runtime, each case alternated with its
-//! baselines in the same run, medians of 5 rounds; ratios printed beside
+//! baselines in the same run, medians of 9 rounds; ratios printed beside
 //! the figures. Allocation counts come from a counting global allocator.
 //!
 //! ```sh
@@ -24,6 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 struct Counting;
@@ -86,6 +87,50 @@ async fn tokio_spawn_await(n: u32) -> f64 {
     start.elapsed().as_nanos() as f64 / f64::from(n)
 }
 
+/// Part: `tokio::spawn` with one new token moved into the task (the floor
+/// of any design that gives the task a token of its own).
+async fn part_token_moved(n: u32) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        let token = CancellationToken::new();
+        let handle = tokio::spawn(async move { Ok::<_, ()>(black_box(&token).is_cancelled()) });
+        black_box(handle.await.unwrap().unwrap());
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+/// Part: as above, the spawner keeping a clone (to cancel the task):
+/// tokio-util's clone and drop each take the token's lock.
+async fn part_token_cloned(n: u32) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        let token = CancellationToken::new();
+        let ctx = token.clone();
+        let handle = tokio::spawn(async move { Ok::<_, ()>(black_box(&ctx).is_cancelled()) });
+        black_box(handle.await.unwrap().unwrap());
+        drop(token);
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+/// Part: as above, plus a drop guard that cancels the token when the task
+/// ends (what `runcycle::spawn` does, spec/go.md T9).
+async fn part_token_cloned_cancel_at_end(n: u32) -> f64 {
+    let start = Instant::now();
+    for _ in 0..n {
+        let token = CancellationToken::new();
+        let ctx = token.clone();
+        let end = token.clone().drop_guard();
+        let handle = tokio::spawn(async move {
+            let _end = end;
+            Ok::<_, ()>(black_box(&ctx).is_cancelled())
+        });
+        black_box(handle.await.unwrap().unwrap());
+        drop(token);
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
 const GROUP: u32 = 1_000;
 
 async fn runcycle_group(rounds: u32) -> f64 {
@@ -131,6 +176,34 @@ async fn tracker_group(rounds: u32) -> f64 {
         }
         tracker.close();
         tracker.wait().await;
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(rounds)
+}
+
+/// Part: the least a wait-for-all can do: 1,000 `tokio::spawn`, each task
+/// decrementing one shared counter, the last one waking the spawner
+/// through a `tokio::sync::Notify` (no cancellation, no report, no close).
+async fn part_countdown_group(rounds: u32) -> f64 {
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let shared = Arc::new((AtomicUsize::new(GROUP as usize), tokio::sync::Notify::new()));
+        let notified = shared.1.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        for _ in 0..GROUP {
+            let shared = Arc::clone(&shared);
+            drop(tokio::spawn(async move {
+                black_box(());
+                if shared.0.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    shared.1.notify_waiters();
+                }
+            }));
+        }
+        if shared.0.load(Ordering::Acquire) != 0 {
+            notified.await;
+        }
     }
     start.elapsed().as_nanos() as f64 / f64::from(rounds)
 }
@@ -206,22 +279,31 @@ fn main() {
     let (rounds, n, group_rounds) = if quick {
         (1, 2_000, 5)
     } else {
-        (5, 100_000, 200)
+        (9, 100_000, 200)
     };
     let rt = runtime();
 
-    let spawn_cases: [Case; 2] = [
+    let spawn_cases: [Case; 5] = [
         ("runcycle::spawn + await Task", |n| {
             Box::pin(runcycle_spawn_await(n))
         }),
         ("baseline tokio::spawn + await JoinHandle", |n| {
             Box::pin(tokio_spawn_await(n))
         }),
+        ("part: + a token moved in", |n| {
+            Box::pin(part_token_moved(n))
+        }),
+        ("part: + a token, a clone kept", |n| {
+            Box::pin(part_token_cloned(n))
+        }),
+        ("part: + a clone kept, cancel at end", |n| {
+            Box::pin(part_token_cloned_cancel_at_end(n))
+        }),
     ];
     let m = alternate(&rt, rounds, &spawn_cases, n);
     report("spawn + await", "ns per task", &spawn_cases, &m);
 
-    let group_cases: [Case; 3] = [
+    let group_cases: [Case; 4] = [
         ("runcycle Group 1,000 spawn + wait", |n| {
             Box::pin(runcycle_group(n))
         }),
@@ -230,6 +312,9 @@ fn main() {
         }),
         ("baseline TaskTracker 1,000 spawn + wait", |n| {
             Box::pin(tracker_group(n))
+        }),
+        ("part: 1,000 tokio::spawn + countdown", |n| {
+            Box::pin(part_countdown_group(n))
         }),
     ];
     let g = alternate(&rt, rounds, &group_cases, group_rounds);
