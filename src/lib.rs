@@ -318,6 +318,11 @@ pub use task::spawn::{spawn, spawn_on, Task, TaskAbortHandle, TaskBuilder, TaskI
 
 /// tokio-util's token, re-exported: `with_parent` takes one, and a
 /// [`Context`] hands out children of the run's token as this type.
+/// The group's lock-free parts for the loom suite (`loom-tests/group.rs`);
+/// only with `--cfg loom`. Not API.
+#[cfg(all(loom, feature = "tokio"))]
+#[doc(hidden)]
+pub use task::group::loom_facade::LoomGroup as __LoomGroup;
 pub use tokio_util::sync::CancellationToken;
 
 /// `true` when the crate was built with `--cfg loom`. Doc examples start with

@@ -21,6 +21,8 @@
 //! * The waits (`GroupWait`, `join_next`) listen on events, re-check, sleep.
 
 mod builder;
+#[cfg(loom)]
+pub(crate) mod loom_facade;
 mod output;
 mod report;
 mod shared;

@@ -21,14 +21,20 @@
 //!    `queued`; a task that queued an outcome notifies `queued`; each only
 //!    if a wait is registered (`listening`). Every wait counts itself in
 //!    `listening`, registers a listener, then re-checks the word (or the
-//!    queue) before it sleeps. The count's decrement, the ender's read of
-//!    `listening`, the waiter's increment and its re-read of the word are
-//!    all `SeqCst`: in their one total order, an ender that reads no waiter
-//!    decremented before that waiter re-read the word, which then shows the
-//!    end. So no end is missed, and an end nobody waits for costs no
+//!    queue) before it sleeps. Between the waiter's increment and its
+//!    re-read, and between the ender's decrement and its read of
+//!    `listening`, each side issues a `SeqCst` fence. The two fences are
+//!    ordered one way or the other: if the ender's comes first, the
+//!    waiter's re-read sees the decrement (and does not sleep); if the
+//!    waiter's comes first, the ender's read sees the waiter counted (and
+//!    notifies). So no end is missed, and an end nobody waits for costs no
 //!    notification (event-listener 5.4.2's `notify` always takes the
 //!    event's lock; tokio's `Notify`, which `TaskTracker` uses, skips it
-//!    when nobody waits, and so does this).
+//!    when nobody waits, and so does this). Fences, not `SeqCst` accesses
+//!    (the first version): the argument is the same, and loom checks
+//!    fences exactly but models `SeqCst` accesses as `AcqRel`, which
+//!    reported this store-buffering pattern as a lost wake-up
+//!    (`loom-tests/group.rs`).
 //! 4. The abort epoch only grows. A task remembers the epoch read after its
 //!    acceptance; it is aborted once the epoch is larger (rule G9). A task
 //!    looks at the epoch before every poll of its body, and a pending task
@@ -40,7 +46,7 @@ use event_listener::{Event, EventListener};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
-use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, StdArc as Arc};
+use crate::sync::{fence, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc as Arc};
 use crate::task::group::report::{GroupError, TaskFailure};
 use crate::task::spawn::TaskId;
 
@@ -129,28 +135,32 @@ impl<T> Shared<T> {
         }
     }
 
-    /// The state word. `SeqCst`: a wait's re-read after it registered
-    /// (invariant 3); it also acquires from a task's end, so a caller that
-    /// sees a task gone sees what the task did before it ended (its body's
-    /// writes, invariant 2). (On x86 and ARM the same instruction as an
-    /// `Acquire` load.)
+    /// The state word. `Acquire`: pairs with a task's end (its `Release`
+    /// decrement), so a caller that sees a task gone sees what the task did
+    /// before it ended (its record and its body's writes, invariant 2).
     pub(crate) fn word(&self) -> Word {
-        Word(self.state.load(Ordering::SeqCst))
+        Word(self.state.load(Ordering::Acquire))
     }
 
     /// Registers a wait on `empty` (invariant 3); [`Shared::unlisten`] when
-    /// the listener is gone.
+    /// the listener is gone. The caller re-reads the word afterwards.
     pub(crate) fn listen_empty(&self) -> EventListener {
-        // `SeqCst`: invariant 3.
-        self.listening.fetch_add(1, Ordering::SeqCst);
-        self.empty.listen()
+        // `Relaxed`: the fence below orders it (invariant 3).
+        self.listening.fetch_add(1, Ordering::Relaxed);
+        let listener = self.empty.listen();
+        // Invariant 3: between the count and the caller's re-read.
+        fence(Ordering::SeqCst);
+        listener
     }
 
     /// Registers a wait on `queued`, as [`Shared::listen_empty`].
     pub(crate) fn listen_queued(&self) -> EventListener {
-        // `SeqCst`: invariant 3.
-        self.listening.fetch_add(1, Ordering::SeqCst);
-        self.queued.listen()
+        // `Relaxed`: the fence below orders it (invariant 3).
+        self.listening.fetch_add(1, Ordering::Relaxed);
+        let listener = self.queued.listen();
+        // Invariant 3: between the count and the caller's re-read.
+        fence(Ordering::SeqCst);
+        listener
     }
 
     /// A wait registered by `listen_*` is over (its listener dropped).
@@ -257,12 +267,17 @@ impl<T> Shared<T> {
             }
         };
         drop(slot);
-        // `SeqCst` (invariant 3), which also releases the record above and
-        // the body's writes to whoever reads the word and sees this end.
-        let before = self.state.fetch_sub(ONE_TASK, Ordering::SeqCst);
+        // `Release`: publishes the record above and the body's writes to
+        // whoever reads the word and sees this end (`word`'s `Acquire`).
+        let before = self.state.fetch_sub(ONE_TASK, Ordering::Release);
         let last = Word(before).tasks() == 1;
-        // `SeqCst`: invariant 3. No wait registered: nothing to notify.
-        if (last || queued) && self.listening.load(Ordering::SeqCst) > 0 {
+        if !(last || queued) {
+            return;
+        }
+        // Invariant 3: between the decrement and the read of `listening`,
+        // which is then `Relaxed`. No wait registered: nothing to notify.
+        fence(Ordering::SeqCst);
+        if self.listening.load(Ordering::Relaxed) > 0 {
             if last {
                 self.empty.notify(usize::MAX);
             }
