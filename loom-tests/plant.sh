@@ -46,6 +46,11 @@ plants=(
   "complete-acquire-only|loom_waits|one_done_blocking"
   "cancel-before-cas|loom_context|one_created_cancel"
   "propagation-drops-queue|loom_nesting|nested_cancel"
+  "group-no-fence|loom_group|ends_vs_wait_async"
+  "group-no-recheck|loom_group|ends_vs_wait_async"
+  "group-abort-no-recheck|loom_group|abort_vs_pending_task"
+  "group-inexact-as-exact|loom_group|old_abort_then_new_abort"
+  "group-accept-split|loom_group|close_vs_spawn"
 )
 
 scratch=$(mktemp -d)
