@@ -543,15 +543,16 @@ impl std::task::Wake for Woken {
     }
 }
 
-/// Regression test for the stale notification of tokio-util's `TaskTracker`
-/// (spec/go.md, Group rule 3): when its last task ends, the tracker wakes
-/// every `wait` future registered before, and a registered future that is
-/// polled after that wake-up resolves, even if a new task was added in
-/// between. The group's wait must re-check that the group is empty.
+/// A wake-up is not emptiness (spec/go.md G6): when its last task ends, the
+/// group wakes every wait registered before, and a woken wait may be polled
+/// only after a new task was added. The wait must re-check that the group
+/// is empty. (First found with tokio-util's `TaskTracker`, which the group
+/// used then, whose notifications behave the same; plant
+/// `.ci/plants/group-wait-no-recheck.patch`.)
 ///
 /// Driven by hand, with no timing: the wait is polled once (it registers
-/// with the tracker), task A ends (the tracker notifies: the wait's waker is
-/// woken), task B is added, and the wait is polled again: it must stay
+/// on the group's `empty` event), task A ends (the group notifies: the wait's
+/// waker is woken), task B is added, and the wait is polled again: it must stay
 /// pending while B runs. Without the re-check it resolves here every time;
 /// proptest's `group_matches_model` found this only at 10,000 cases.
 #[test]
@@ -583,7 +584,7 @@ fn wait_ignores_the_wake_up_of_an_earlier_emptiness() {
         "the wait resolved while task A runs"
     );
 
-    // A ends; the tracker's notification of that emptiness wakes the wait.
+    // A ends; the group's notification of that emptiness wakes the wait.
     release_a.send(()).unwrap();
     let start = Instant::now();
     while !woken.0.load(Ordering::SeqCst) {
