@@ -316,13 +316,13 @@ pub use task::panic::{Panic, TaskError};
 #[cfg(feature = "tokio")]
 pub use task::spawn::{spawn, spawn_on, Task, TaskAbortHandle, TaskBuilder, TaskId};
 
-/// tokio-util's token, re-exported: `with_parent` takes one, and a
-/// [`Context`] hands out children of the run's token as this type.
 /// The group's lock-free parts for the loom suite (`loom-tests/group.rs`);
 /// only with `--cfg loom`. Not API.
 #[cfg(all(loom, feature = "tokio"))]
 #[doc(hidden)]
 pub use task::group::loom_facade::LoomGroup as __LoomGroup;
+/// tokio-util's token, re-exported: `with_parent` takes one, and a
+/// [`Context`] hands out children of the run's token as this type.
 pub use tokio_util::sync::CancellationToken;
 
 /// `true` when the crate was built with `--cfg loom`. Doc examples start with
@@ -372,5 +372,17 @@ const _: () = {
         send_sync::<Group>();
         send_sync::<GroupWait>();
         send_sync::<GroupError>();
+        // The task side added by issue #13. A task's error needs only
+        // `Send` (here a `Cell`, which is not `Sync`).
+        send_sync::<Task<(), core::cell::Cell<u8>>>();
+        send_sync::<TaskAbortHandle>();
+        send_sync::<TaskId>();
+        send_sync::<Group<u32>>();
+        send_sync::<GroupWait<u32>>();
+        send_sync::<GroupBuilder>();
+        send_sync::<GroupTaskBuilder<'static, u32>>();
+        send_sync::<Slot<u32>>();
+        send_sync::<TaskFailure>();
+        send_sync::<TrySpawnError>();
     }
 };
