@@ -554,6 +554,9 @@ async fn names_are_optional_and_shown_in_debug() {
         .name(Arc::clone(&shared))
         .spawn(|_| async { Ok::<(), ()>(()) });
     assert_eq!(from_arc.name(), Some("shared"));
+    // Once the task ended (with the `tracing` feature its `task ended`
+    // event holds a clone of the name until then): this one and the Task's.
+    ended(&from_arc).await;
     assert_eq!(Arc::strong_count(&shared), 2, "shared, not copied");
     unnamed.cancel();
 }
