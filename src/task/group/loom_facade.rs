@@ -44,9 +44,9 @@ impl LoomGroup {
         self.0.accept()
     }
 
-    /// `Group::close`'s part on the shared state; whether it set the flag.
-    pub fn close(&self) -> bool {
-        self.0.close()
+    /// `Group::close`'s part on the shared state.
+    pub fn close(&self) {
+        self.0.close();
     }
 
     /// `Group::abort_all`'s part.

@@ -215,17 +215,17 @@ impl<T> Shared<T> {
         }
     }
 
-    /// Sets `CLOSED`; whether this call set it.
-    pub(crate) fn close(&self) -> bool {
+    /// Sets `CLOSED` (once; a second close changes nothing), cancels the
+    /// context and wakes the pending `reserve`s.
+    pub(crate) fn close(&self) {
         // `AcqRel`: the flag is ordered with every spawn's CAS on the same
         // word (invariant 1). `Release` also publishes the caller's writes
         // to a spawn that reads the flag; nothing needs more.
-        let was = self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        self.state.fetch_or(CLOSED, Ordering::AcqRel);
         self.cancel();
         // After the flag: a `reserve` that listens, then re-reads the flag,
         // cannot miss both (invariant 3).
         self.closing.notify(usize::MAX);
-        !Word(was).is_closed()
     }
 
     /// `abort_all`: cancel, bump the epoch, wake the pending tasks.
@@ -317,4 +317,43 @@ pub(crate) enum Next<T> {
     Outcome(Result<(TaskId, T), TaskFailure>),
     Done,
     Empty,
+}
+
+/// The `listening` count of invariant 3 is what lets an end skip the
+/// notification when nobody waits: it must come back to zero once every
+/// wait is over, whether it resolved or was dropped pending (else every end
+/// would notify, and take the event's lock, for good).
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::task::group::task::Permit;
+    use crate::task::group::wait::GroupWait;
+    use core::future::Future;
+    use core::pin::Pin;
+    use core::task::{Context as TaskContext, Waker};
+
+    #[test]
+    fn waits_unregister_when_they_resolve_and_when_dropped() {
+        let shared = Arc::new(Shared::<()>::new(CancellationToken::new(), None));
+        shared.accept().unwrap();
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        // Pending, then dropped.
+        let mut dropped = GroupWait::new(Arc::clone(&shared));
+        assert!(Pin::new(&mut dropped).poll(&mut cx).is_pending());
+        assert_eq!(shared.listening.load(Ordering::Relaxed), 1);
+        drop(dropped);
+        assert_eq!(shared.listening.load(Ordering::Relaxed), 0);
+        // Pending, then resolved by the end.
+        let mut resolved = GroupWait::new(Arc::clone(&shared));
+        assert!(Pin::new(&mut resolved).poll(&mut cx).is_pending());
+        shared.end(End::Unit, Permit::None);
+        assert!(Pin::new(&mut resolved).poll(&mut cx).is_ready());
+        assert_eq!(shared.listening.load(Ordering::Relaxed), 0);
+        // A blocking wait on an empty group does not register at all.
+        GroupWait::new(Arc::clone(&shared))
+            .block(None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(shared.listening.load(Ordering::Relaxed), 0);
+    }
 }
