@@ -350,6 +350,44 @@ mod tests {
         }
     }
 
+    /// Rule G10: the body is dropped before the task leaves the count, so a
+    /// wait that sees the group empty sees the body's resources released
+    /// (tokio drops the task's future only after its last poll returned).
+    /// Driven by hand: the future is still alive when the check runs.
+    #[test]
+    fn an_aborted_body_is_dropped_before_the_task_leaves_the_count() {
+        let shared = Arc::new(Shared::<()>::new(
+            tokio_util::sync::CancellationToken::new(),
+            None,
+        ));
+        let epoch = shared.accept().unwrap();
+        let held = Arc::new(());
+        let body_holds = Arc::clone(&held);
+        let f = move |_ctx: Context| async move {
+            let _held = body_holds;
+            std::future::pending::<()>().await;
+        };
+        let mut task = Box::pin(GroupTask::new(
+            Arc::clone(&shared),
+            epoch,
+            None,
+            Permit::None,
+            f,
+        ));
+        let mut cx = TaskContext::from_waker(Waker::noop());
+        assert!(task.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(Arc::strong_count(&held), 2, "the body holds it");
+        shared.abort_all();
+        assert!(task.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(shared.word().tasks(), 0);
+        assert_eq!(
+            Arc::strong_count(&held),
+            1,
+            "the task left the count with its body alive"
+        );
+        drop(task);
+    }
+
     #[test]
     fn an_old_aborts_notification_does_not_spend_the_next_abort() {
         let shared = Arc::new(Shared::<()>::new(
