@@ -355,5 +355,12 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(shared.listening.load(Ordering::Relaxed), 0);
+        // A blocking wait that times out unregisters.
+        shared.accept().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1);
+        assert!(GroupWait::new(Arc::clone(&shared))
+            .block(Some(deadline))
+            .is_err());
+        assert_eq!(shared.listening.load(Ordering::Relaxed), 0);
     }
 }
