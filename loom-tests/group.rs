@@ -36,7 +36,7 @@
 //! `ends_vs_wait_*` (a false alarm under C11's `SeqCst`, but unprovable
 //! here). The protocol now uses `SeqCst` fences, which loom checks exactly.
 
-#![cfg(loom)]
+#![cfg(all(loom, feature = "tokio"))]
 
 use std::future::Future;
 use std::pin::Pin;

@@ -13,14 +13,19 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{fence, AtomicU64, AtomicUsize, Ordering},
+    atomic::{AtomicU64, AtomicUsize, Ordering},
     Arc,
 };
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{fence, AtomicU64, AtomicUsize, Ordering},
+    atomic::{AtomicU64, AtomicUsize, Ordering},
     Arc,
 };
+// Fences: only the group's wait protocol uses one (the tokio wing).
+#[cfg(all(loom, feature = "tokio"))]
+pub(crate) use loom::sync::atomic::fence;
+#[cfg(all(not(loom), feature = "tokio"))]
+pub(crate) use std::sync::atomic::fence;
 
 /// Thread-local storage: under loom each modelled thread needs its own copy
 /// (loom runs its threads on one OS thread), so the macro comes from here too.

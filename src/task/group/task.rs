@@ -364,8 +364,9 @@ mod tests {
         let held = Arc::new(());
         let body_holds = Arc::clone(&held);
         let f = move |_ctx: Context| async move {
-            let _held = body_holds;
+            let held_by_body = body_holds;
             std::future::pending::<()>().await;
+            drop(held_by_body);
         };
         let mut task = Box::pin(GroupTask::new(
             Arc::clone(&shared),
