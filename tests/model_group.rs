@@ -54,11 +54,12 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use common::model::config;
+use common::tasks::{at, poll_once};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -78,19 +79,7 @@ const MARK: &str = "model_group: ";
 
 /// Task panics are expected by the thousand: print only the others.
 fn quiet_task_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let ours = info
-                .payload()
-                .downcast_ref::<String>()
-                .is_some_and(|m| m.starts_with(MARK));
-            if !ours {
-                previous(info);
-            }
-        }));
-    });
+    common::tasks::quiet_panics(|info| common::tasks::marked(info, MARK));
 }
 
 /// A fresh runtime for one case: 2 workers, or the current thread with the
@@ -109,21 +98,6 @@ fn runtime(paused: bool) -> Runtime {
             .build()
             .expect("a runtime")
     }
-}
-
-/// `e`'s reason, prefixed with where it happened.
-fn at(place: &str, e: TestCaseError) -> TestCaseError {
-    match e {
-        TestCaseError::Fail(reason) => {
-            TestCaseError::fail(format!("{place}: {}", reason.message()))
-        }
-        reject @ TestCaseError::Reject(_) => reject,
-    }
-}
-
-/// Polls `future` once with the caller's waker.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
 }
 
 // ---- operations ----------------------------------------------------------------

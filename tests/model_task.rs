@@ -42,11 +42,12 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
 use common::model::config;
+use common::tasks::{at, poll_once};
 use futures::FutureExt as _;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
@@ -65,20 +66,7 @@ const MARK: &str = "model_task: ";
 
 /// Task panics are expected by the thousand: print only the others.
 fn quiet_task_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let ours = info
-                .payload()
-                .downcast_ref::<String>()
-                .is_some_and(|m| m.starts_with(MARK))
-                || EXPECTING_PANIC.get();
-            if !ours {
-                previous(info);
-            }
-        }));
-    });
+    common::tasks::quiet_panics(|info| common::tasks::marked(info, MARK) || EXPECTING_PANIC.get());
 }
 
 thread_local! {
@@ -102,21 +90,6 @@ fn runtime() -> Runtime {
         .start_paused(true)
         .build()
         .expect("a runtime")
-}
-
-/// `e`'s reason, prefixed with where it happened.
-fn at(place: &str, e: TestCaseError) -> TestCaseError {
-    match e {
-        TestCaseError::Fail(reason) => {
-            TestCaseError::fail(format!("{place}: {}", reason.message()))
-        }
-        reject @ TestCaseError::Reject(_) => reject,
-    }
-}
-
-/// Polls `future` once with the caller's waker.
-async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
-    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
 }
 
 // ---- the cases ----------------------------------------------------------------

@@ -6,6 +6,8 @@
 
 #![cfg(all(not(loom), feature = "tokio"))]
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,20 +21,9 @@ const BOUND: Duration = Duration::from_secs(20);
 /// does not print them (thousands of expected panics).
 const MARK: &str = "shutdown.rs: ";
 
+/// Task panics are expected by the thousand: print only the others.
 fn quiet_task_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let ours = info
-                .payload()
-                .downcast_ref::<String>()
-                .is_some_and(|m| m.starts_with(MARK));
-            if !ours {
-                previous(info);
-            }
-        }));
-    });
+    common::tasks::quiet_panics(|info| common::tasks::marked(info, MARK));
 }
 
 /// The newcomer's echo server (issue #13): connection handlers in a Group,
