@@ -8,33 +8,14 @@
 //! It prints figures; the allocation targets are also asserted (a restart
 //! without `context()` allocates nothing), so a regression fails the run.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::mem::size_of;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use runcycle::{Many, One};
 use tokio_util::sync::CancellationToken;
 
-struct Counting;
-
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocs() -> u64 {
-    ALLOCS.load(Ordering::Relaxed)
-}
+#[path = "common/counting.rs"]
+mod counting;
+use counting::allocs;
 
 /// Resident set size in KiB, from /proc/self/statm (Linux).
 fn rss_kib() -> u64 {
