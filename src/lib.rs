@@ -296,6 +296,8 @@
 mod lifecycle;
 mod sync;
 #[cfg(feature = "tokio")]
+pub mod supervise;
+#[cfg(feature = "tokio")]
 mod task;
 
 pub use lifecycle::context::{Context, Parent};
