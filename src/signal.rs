@@ -57,7 +57,6 @@
 //! A program's `main`, waiting for a real signal:
 //!
 //! ```no_run
-//! # if runcycle::__LOOM { return Ok(()); }
 //! use runcycle::signal::ShutdownSignals;
 //!
 //! #[tokio::main]
@@ -161,9 +160,10 @@ impl ShutdownSignals {
     ///
     /// At the caller's line, outside a tokio runtime (with the message
     /// "`runcycle::signal::ShutdownSignals::install` must be called from
-    /// within a tokio runtime (...)"), and on a runtime built without IO
-    /// (tokio's panic: build it with `enable_io` or `enable_all`, as
-    /// `#[tokio::main]` and `Runtime::new` do).
+    /// within a tokio runtime (...)"), and, on Unix, on a runtime built
+    /// without IO (tokio's panic, "... IO is disabled ...": build it with
+    /// `enable_io` or `enable_all`, as `#[tokio::main]` and `Runtime::new`
+    /// do). Nothing is registered then.
     ///
     /// # Examples
     ///

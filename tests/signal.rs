@@ -123,6 +123,40 @@ async fn phases() {
     drop(witness);
 }
 
+/// Outside a runtime, and on one without IO, `install` panics before it
+/// registers anything (no signal is sent here).
+#[test]
+fn install_panics_outside_a_runtime_and_without_io() {
+    let message = |payload: Box<dyn std::any::Any + Send>| match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(payload) => payload
+            .downcast::<&str>()
+            .map_or_else(|_| String::new(), |s| (*s).to_owned()),
+    };
+    let outside = std::panic::catch_unwind(|| ShutdownSignals::install().map(drop)).unwrap_err();
+    let outside = message(outside);
+    assert!(
+        outside.starts_with(
+            "`runcycle::signal::ShutdownSignals::install` must be called from within a tokio runtime ("
+        ),
+        "{outside}"
+    );
+
+    let no_io = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let without_io = std::panic::catch_unwind(|| {
+        no_io.block_on(async {
+            ShutdownSignals::install_with_tokens(CancellationToken::new(), CancellationToken::new())
+                .map(drop)
+        })
+    })
+    .unwrap_err();
+    let without_io = message(without_io);
+    assert!(without_io.contains("IO is disabled"), "{without_io}");
+}
+
 /// The `tracing` feature's "shutdown signal received" events, recorded.
 #[cfg(feature = "tracing")]
 mod events {
