@@ -79,7 +79,8 @@
 //!   one are coalesced into one: a second signal counts once the task has
 //!   handled the first (it does so as soon as the runtime runs it).
 //! - **Windows**: Ctrl-C, closing the console window (`CTRL_CLOSE_EVENT`)
-//!   and a system shutdown (`CTRL_SHUTDOWN_EVENT`). For a close or a
+//!   and a system shutdown (`CTRL_SHUTDOWN_EVENT`, which Windows sends to
+//!   services; an interactive program is ended at shutdown). For a close or a
 //!   shutdown, Windows ends the process a few seconds after the event (the
 //!   system's timeout; tokio keeps the handler from returning until then)
 //!   whatever the program does: the grace period is what Windows allows.
@@ -92,9 +93,9 @@
 //! handlers stay: tokio never unregisters an OS signal handler. On Unix, a
 //! later SIGINT or SIGTERM is caught by tokio and ignored (unless another
 //! listener takes it): the default action, ending the process, does **not**
-//! come back. A program that should die on a third Ctrl-C exits by itself
-//! once `abort` fires (say `std::process::exit(130)` if the abort does not
-//! end it in time). On Windows, tokio passes a Ctrl-C that no listener
+//! come back. A program that must end however stuck it is can exit by
+//! itself once `abort` fires (`std::process::exit(130)`, say, after a last
+//! short wait). On Windows, tokio passes a Ctrl-C that no listener
 //! takes to the next handler, so the default (ending the process) does come
 //! back.
 
