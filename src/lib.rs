@@ -248,6 +248,8 @@
 //! - `tracing` (off by default): one `trace` event, target `runcycle`, per
 //!   state transition (instance, kind, event, from, to, run). Compiled out
 //!   when off.
+//! - `signal` (off by default, implies `tokio`): `signal::ShutdownSignals`,
+//!   SIGINT/SIGTERM (Ctrl-C) as a shutdown token, a second one as an abort.
 //!
 //! # How it is verified (for contributors)
 //!
@@ -294,6 +296,8 @@
 // feature in one place, `lifecycle/block.rs`: with tokio present it can
 // refuse a blocking wait on a runtime thread (spec/README.md, section 12).
 mod lifecycle;
+#[cfg(feature = "signal")]
+pub mod signal;
 mod sync;
 #[cfg(feature = "tokio")]
 pub mod supervise;
