@@ -298,9 +298,9 @@
 mod lifecycle;
 #[cfg(feature = "signal")]
 pub mod signal;
-mod sync;
 #[cfg(feature = "tokio")]
 pub mod supervise;
+mod sync;
 #[cfg(feature = "tokio")]
 mod task;
 

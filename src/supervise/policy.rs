@@ -564,7 +564,11 @@ mod tests {
         };
         for restart in [Restart::Permanent, Restart::Transient, Restart::Temporary] {
             for exit in exits {
-                assert_eq!(action(restart, exit), expect(restart, exit), "{restart:?} {exit:?}");
+                assert_eq!(
+                    action(restart, exit),
+                    expect(restart, exit),
+                    "{restart:?} {exit:?}"
+                );
             }
         }
     }
@@ -573,26 +577,55 @@ mod tests {
     fn intensity_gives_up_on_the_restart_past_the_limit_and_forgets_old_ones() {
         let t0 = Instant::now();
         let second = Duration::from_secs(1);
-        let mut p = policy(Restart::Permanent, Backoff::none(), Intensity::new(2, 5 * second));
-        let fail = |p: &mut Policy, at: Duration| p.decide(0, ExitKind::Failed, Duration::ZERO, t0 + at);
-        assert!(matches!(fail(&mut p, Duration::ZERO), Decision::Restart { restarts: 1, .. }));
-        assert!(matches!(fail(&mut p, second), Decision::Restart { restarts: 2, .. }));
+        let mut p = policy(
+            Restart::Permanent,
+            Backoff::none(),
+            Intensity::new(2, 5 * second),
+        );
+        let fail =
+            |p: &mut Policy, at: Duration| p.decide(0, ExitKind::Failed, Duration::ZERO, t0 + at);
+        assert!(matches!(
+            fail(&mut p, Duration::ZERO),
+            Decision::Restart { restarts: 1, .. }
+        ));
+        assert!(matches!(
+            fail(&mut p, second),
+            Decision::Restart { restarts: 2, .. }
+        ));
         assert_eq!(fail(&mut p, 2 * second), Decision::GiveUp);
         // At 5 s the restart at 0 s is a full period old: forgotten.
-        assert!(matches!(fail(&mut p, 5 * second), Decision::Restart { restarts: 2, .. }));
+        assert!(matches!(
+            fail(&mut p, 5 * second),
+            Decision::Restart { restarts: 2, .. }
+        ));
     }
 
     #[test]
     fn zero_max_restarts_gives_up_at_once() {
-        let mut p = policy(Restart::Permanent, Backoff::none(), Intensity::new(0, Duration::from_secs(1)));
-        assert_eq!(p.decide(0, ExitKind::Completed, Duration::ZERO, Instant::now()), Decision::GiveUp);
+        let mut p = policy(
+            Restart::Permanent,
+            Backoff::none(),
+            Intensity::new(0, Duration::from_secs(1)),
+        );
+        assert_eq!(
+            p.decide(0, ExitKind::Completed, Duration::ZERO, Instant::now()),
+            Decision::GiveUp
+        );
     }
 
     #[test]
     fn backoff_grows_is_bounded_and_resets_after_a_healthy_run() {
         let ms = Duration::from_millis;
-        let b = Backoff::default().initial(ms(10)).max(ms(50)).jitter(0.0).reset_after(ms(1000));
-        let mut p = policy(Restart::Permanent, b, Intensity::new(u32::MAX, Duration::from_secs(1)));
+        let b = Backoff::default()
+            .initial(ms(10))
+            .max(ms(50))
+            .jitter(0.0)
+            .reset_after(ms(1000));
+        let mut p = policy(
+            Restart::Permanent,
+            b,
+            Intensity::new(u32::MAX, Duration::from_secs(1)),
+        );
         let now = Instant::now();
         let mut delays = Vec::new();
         for ran_for in [ms(0), ms(0), ms(0), ms(0), ms(999), ms(1000), ms(0)] {
@@ -601,18 +634,31 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(delays, [ms(10), ms(20), ms(40), ms(50), ms(50), ms(10), ms(20)]);
+        assert_eq!(
+            delays,
+            [ms(10), ms(20), ms(40), ms(50), ms(50), ms(10), ms(20)]
+        );
         assert_eq!(p.consecutive(0), 2);
     }
 
     #[test]
     fn jitter_stays_within_its_spread_and_under_max() {
         let ms = Duration::from_millis;
-        let b = Backoff::default().initial(ms(100)).factor(1).max(ms(105)).jitter(0.5);
-        let mut p = policy(Restart::Permanent, b, Intensity::new(u32::MAX, Duration::from_secs(1)));
+        let b = Backoff::default()
+            .initial(ms(100))
+            .factor(1)
+            .max(ms(105))
+            .jitter(0.5);
+        let mut p = policy(
+            Restart::Permanent,
+            b,
+            Intensity::new(u32::MAX, Duration::from_secs(1)),
+        );
         let (mut low, mut capped) = (false, false);
         for _ in 0..1000 {
-            let Decision::Restart { delay, .. } = p.decide(0, ExitKind::Failed, ms(0), Instant::now()) else {
+            let Decision::Restart { delay, .. } =
+                p.decide(0, ExitKind::Failed, ms(0), Instant::now())
+            else {
                 panic!()
             };
             assert!(delay >= ms(50) && delay <= ms(105), "{delay:?}");

@@ -297,7 +297,9 @@ impl Report {
     /// Whether every child stopped within its timeout.
     #[must_use]
     pub fn all_stopped_in_time(&self) -> bool {
-        self.children.iter().all(|c| c.not_stopped_in_time.is_none())
+        self.children
+            .iter()
+            .all(|c| c.not_stopped_in_time.is_none())
     }
 }
 

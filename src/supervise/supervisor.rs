@@ -36,10 +36,10 @@ use crate::lifecycle::context::{Context, Parent};
 use crate::lifecycle::many::Many;
 use crate::supervise::child::{Child, ChildError, ErasedService, Service};
 use crate::supervise::event::{emit, Event, Hook};
+use crate::supervise::policy::Restart;
 use crate::supervise::policy::{
     Backoff, ChildPolicy, Decision, Intensity, Policy, RestartSet, Strategy,
 };
-use crate::supervise::policy::Restart;
 use crate::supervise::report::{ChildStats, Exit, Report, StopReason, SupervisorError};
 use crate::task::panic::Panic;
 
@@ -476,7 +476,10 @@ impl Run {
             }
         }
         let reason = loop {
-            if self.slots.iter().all(|s| matches!(s.phase, Phase::Finished))
+            if self
+                .slots
+                .iter()
+                .all(|s| matches!(s.phase, Phase::Finished))
                 && !self.shutdown_requested()
             {
                 break StopReason::AllDone;
@@ -678,8 +681,7 @@ impl Run {
     async fn restart(&mut self, set: RestartSet, delay: Duration, restarts: u32) {
         let mut members: Vec<usize> = (0..self.slots.len())
             .filter(|&k| {
-                set.covers(k)
-                    && (k == set.cause || !matches!(self.slots[k].phase, Phase::Finished))
+                set.covers(k) && (k == set.cause || !matches!(self.slots[k].phase, Phase::Finished))
             })
             .collect();
         for &k in members.iter().rev() {
