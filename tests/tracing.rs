@@ -329,3 +329,64 @@ fn group_tasks_emit_spawned_and_ended_with_id_name_and_outcome() {
     });
     check_task_events(&log.lock().unwrap(), &tasks);
 }
+
+#[test]
+fn supervisors_emit_every_decision_with_supervisor_and_child() {
+    use runcycle::supervise::{Backoff, Child, ChildError, Restart, Supervisor};
+    let (recorder, log) = recorder();
+    tracing::subscriber::with_default(recorder, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap()
+            .block_on(async {
+                let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let child = Child::new("job", move |_ctx| {
+                    let n = runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async move {
+                        if n == 0 {
+                            Err(ChildError::new("first run fails"))
+                        } else {
+                            Ok(())
+                        }
+                    }
+                })
+                .restart(Restart::Transient);
+                let sup = Supervisor::builder("sup")
+                    .backoff(Backoff::none())
+                    .child(child)
+                    .build();
+                sup.run(&runcycle::CancellationToken::new()).await.unwrap();
+            });
+    });
+    let events = log.lock().unwrap().clone();
+    let supervision: Vec<String> = events
+        .iter()
+        .filter(|e| e.contains("supervisor=\"sup\""))
+        .map(|e| {
+            let message = e.split("message=").nth(1).unwrap();
+            let message = message.split(" supervisor=").next().unwrap();
+            let child = e
+                .split_whitespace()
+                .find_map(|f| f.strip_prefix("child=").or_else(|| f.strip_prefix("cause=")))
+                .unwrap_or("-");
+            format!("{message} {child}")
+        })
+        .collect();
+    assert_eq!(
+        supervision,
+        [
+            "child started \"job\"",
+            "child exited \"job\"",
+            "restarting \"job\"",
+            "child started \"job\"",
+            "child exited \"job\"",
+            "child finished \"job\"",
+            "supervisor stopping -",
+            "supervisor ended -",
+        ],
+        "{events:#?}"
+    );
+    assert!(events.iter().any(|e| e.contains("exit=failed: first run fails")), "{events:#?}");
+}
