@@ -72,6 +72,44 @@
 //! # }).unwrap();
 //! ```
 //!
+//! A supervision tree (`supervise`): children restarted by a policy
+//! (restart types, one-for-one / one-for-all / rest-for-one, exponential
+//! backoff with jitter, a restart intensity that gives up and escalates),
+//! nested supervisors, an ordered shutdown with a timeout per child, and an
+//! event for every decision:
+//!
+//! ```
+//! # if runcycle::__LOOM { return; }
+//! # #[cfg(feature = "tokio")]
+//! # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true)
+//! #     .build().unwrap().block_on(async {
+//! use std::time::Duration;
+//! use runcycle::CancellationToken;
+//! use runcycle::supervise::{Backoff, Child, ChildError, Supervisor};
+//!
+//! let shutdown = CancellationToken::new(); // or runcycle::signal::ShutdownSignals (feature `signal`)
+//! let sup = Supervisor::builder("app")
+//!     .backoff(Backoff::default().initial(Duration::from_millis(10)))
+//!     .child(Child::new("server", |ctx| async move {
+//!         ctx.cancelled().await;           // serve until the shutdown
+//!         Ok(())
+//!     }))
+//!     .child(Child::new("uplink", |_ctx| async {
+//!         tokio::time::sleep(Duration::from_millis(5)).await;
+//!         Err(ChildError::new("connection lost")) // restarted after 10 ms, 20 ms, ...
+//!     }))
+//!     .on_event(|event| println!("{event}")) // app: restarting "uplink" in 10ms (...)
+//!     .build();
+//! let running = tokio::spawn(sup.run(&shutdown));
+//! tokio::time::sleep(Duration::from_millis(50)).await;
+//! shutdown.cancel();                       // children stop in reverse order, each within its timeout
+//! let report = running.await??;
+//! println!("{report}");                    // supervisor "app" shut down
+//! # assert_eq!(report.children()[1].runs(), 3);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
 //! # From threads
 //!
 //! [`One`] and [`Many`] need no runtime: the same calls work from plain
@@ -204,13 +242,17 @@
 //!
 //! **tokio-graceful-shutdown.** A whole-program framework: a tree of named
 //! subsystems, Ctrl-C and SIGTERM handling, a global shutdown timeout, error
-//! and panic propagation, partial shutdown of a subtree. This crate is a
-//! lower layer: restartable runs ([`Many`]), a runtime-free core usable from
+//! and panic propagation, partial shutdown of a subtree. `supervise` covers
+//! the same ground (nested supervisors, signals with the `signal` feature,
+//! failures and panics forwarded up the tree, a timeout per child, and a
+//! global one by running the root as a `Task` with `shutdown(timeout)`)
+//! and adds restart policies in the manner of Erlang/OTP (restart types,
+//! strategies, backoff, restart intensity with escalation), decided by a
+//! pure function checked against a reference model. Below it sits a lower
+//! layer: restartable runs ([`Many`]), a runtime-free core usable from
 //! threads and any executor, and a state machine checked against a written
-//! spec (loom, proptest, mutation testing). It does not catch signals (cancel
-//! a root token from `tokio::signal::ctrl_c()`), has no named subsystems, no
-//! global timeout (bound each wait), and no supervision yet: a failed run is
-//! restarted by your code (`start()` again), not by a policy.
+//! spec (loom, proptest, mutation testing). It has no partial shutdown of a
+//! named subtree on request and no children added while a supervisor runs.
 //!
 //! **Go's `shot` v0.4.3.** The same lifecycle and the same transition table.
 //! Here the completion handle is a [`Guard`] that cannot be forgotten or
@@ -241,13 +283,13 @@
 //! # Features
 //!
 //! - `tokio` (default): `spawn`, `spawn_on`, `TaskBuilder`, `Task` and
-//!   `Group`, tasks on tokio. Without it, [`One`] and [`Many`] need no
+//!   `Group`, tasks on tokio, and `supervise`, supervision trees. Without it, [`One`] and [`Many`] need no
 //!   runtime: they depend on tokio-util for [`CancellationToken`] (re-exported
 //!   here, so no tokio-util line is needed in your `Cargo.toml`) and on
 //!   event-listener for the waits.
 //! - `tracing` (off by default): one `trace` event, target `runcycle`, per
-//!   state transition (instance, kind, event, from, to, run). Compiled out
-//!   when off.
+//!   state transition (instance, kind, event, from, to, run), two per task,
+//!   one per supervisor decision. Compiled out when off.
 //! - `signal` (off by default, implies `tokio`): `signal::ShutdownSignals`,
 //!   SIGINT/SIGTERM (Ctrl-C) as a shutdown token, a second one as an abort.
 //!
