@@ -369,7 +369,10 @@ fn supervisors_emit_every_decision_with_supervisor_and_child() {
             let message = message.split(" supervisor=").next().unwrap();
             let child = e
                 .split_whitespace()
-                .find_map(|f| f.strip_prefix("child=").or_else(|| f.strip_prefix("cause=")))
+                .find_map(|f| {
+                    f.strip_prefix("child=")
+                        .or_else(|| f.strip_prefix("cause="))
+                })
                 .unwrap_or("-");
             format!("{message} {child}")
         })
@@ -388,5 +391,10 @@ fn supervisors_emit_every_decision_with_supervisor_and_child() {
         ],
         "{events:#?}"
     );
-    assert!(events.iter().any(|e| e.contains("exit=failed: first run fails")), "{events:#?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("exit=failed: first run fails")),
+        "{events:#?}"
+    );
 }

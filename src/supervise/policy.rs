@@ -344,6 +344,14 @@ impl Backoff {
     }
 
     /// The delay with jitter applied, `u` in `[0, 1)` (S7).
+    // Delays below 2^53 ns (104 days) convert to `f64` exactly; `as` back
+    // to `u64` saturates (a negative or NaN spread cannot occur: the factor
+    // is at least `1 - jitter >= 0`).
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
     fn jittered(&self, base: Duration, u: f64) -> Duration {
         let base_ns = base.as_nanos() as f64;
         let spread = base_ns * (1.0 + self.jitter * (2.0 * u - 1.0));
@@ -352,7 +360,7 @@ impl Backoff {
     }
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): the jitter's generator, seeded
+/// `SplitMix64` (Steele, Lea, Flood 2014): the jitter's generator, seeded
 /// so a run can be replayed (S7).
 #[derive(Clone, Debug)]
 pub(crate) struct SplitMix64(u64);
@@ -370,7 +378,8 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// A draw in `[0, 1)` with 53 random bits.
+    /// A draw in `[0, 1)` with 53 random bits (exact in an `f64`).
+    #[allow(clippy::cast_precision_loss)]
     pub(crate) fn next_unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
@@ -395,8 +404,9 @@ pub(crate) enum Action {
 pub(crate) fn action(restart: Restart, exit: ExitKind) -> Action {
     match (exit, restart) {
         (ExitKind::StopTree, _) => Action::StopTree,
-        (ExitKind::DoNotRestart, _) | (_, Restart::Temporary) => Action::Finish,
-        (ExitKind::Completed, Restart::Transient) => Action::Finish,
+        (ExitKind::DoNotRestart, _)
+        | (_, Restart::Temporary)
+        | (ExitKind::Completed, Restart::Transient) => Action::Finish,
         (_, Restart::Permanent | Restart::Transient) => Action::Restart,
     }
 }
@@ -517,7 +527,8 @@ impl Policy {
                 strategy: self.strategy,
             },
             delay,
-            restarts: restarts as u32,
+            // At most `max_restarts + 1`, a `u32` plus one: saturate.
+            restarts: u32::try_from(restarts).unwrap_or(u32::MAX),
         }
     }
 
@@ -552,23 +563,22 @@ mod tests {
 
     #[test]
     fn the_action_table_is_s4() {
+        use Action::{Finish, Restart as Again, StopTree as Stop};
         use ExitKind::*;
-        let exits = [Completed, Failed, Panicked, Aborted, DoNotRestart, StopTree];
-        let expect = |restart, exit| match (restart, exit) {
-            (_, StopTree) => Action::StopTree,
-            (_, DoNotRestart) => Action::Finish,
-            (Restart::Permanent, _) => Action::Restart,
-            (Restart::Transient, Completed) => Action::Finish,
-            (Restart::Transient, _) => Action::Restart,
-            (Restart::Temporary, _) => Action::Finish,
-        };
-        for restart in [Restart::Permanent, Restart::Transient, Restart::Temporary] {
-            for exit in exits {
-                assert_eq!(
-                    action(restart, exit),
-                    expect(restart, exit),
-                    "{restart:?} {exit:?}"
-                );
+        // spec/supervise.md, S4: rows are exits, columns Permanent,
+        // Transient, Temporary.
+        let table = [
+            (Completed, [Again, Finish, Finish]),
+            (Failed, [Again, Again, Finish]),
+            (Panicked, [Again, Again, Finish]),
+            (Aborted, [Again, Again, Finish]),
+            (DoNotRestart, [Finish, Finish, Finish]),
+            (StopTree, [Stop, Stop, Stop]),
+        ];
+        for (exit, actions) in table {
+            let types = [Restart::Permanent, Restart::Transient, Restart::Temporary];
+            for (restart, expected) in types.into_iter().zip(actions) {
+                assert_eq!(action(restart, exit), expected, "{restart:?} {exit:?}");
             }
         }
     }

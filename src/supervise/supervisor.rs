@@ -23,7 +23,7 @@ use core::pin::Pin;
 use core::task::Poll;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -101,7 +101,7 @@ impl Spec {
         // A panic while the lock is held can only come from the allocator;
         // the counters stay consistent field by field, so poisoning is
         // stripped.
-        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+        self.stats.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -325,6 +325,7 @@ impl Child {
     /// let root = Supervisor::builder("root").child(Child::supervisor(workers)).build();
     /// # let _ = root;
     /// ```
+    #[must_use]
     pub fn supervisor(supervisor: Supervisor) -> Child {
         let name = supervisor.spec.name.clone();
         Child::subtree(name, Arc::new(supervisor) as Arc<dyn ErasedService>)
@@ -466,7 +467,10 @@ impl Run {
     }
 
     fn abort_requested(&self) -> bool {
-        self.spec.abort.as_ref().is_some_and(|t| t.is_cancelled())
+        self.spec
+            .abort
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
     }
 
     async fn drive(mut self) -> Result<Report, SupervisorError> {
@@ -545,17 +549,14 @@ impl Run {
     fn start(&mut self, index: usize) {
         let child = &self.spec.children[index];
         let slot = &mut self.slots[index];
-        let guard = match slot.many.start() {
-            Ok(guard) => guard,
-            Err(_) => {
-                // Closed: the run's token was cancelled, which happens only
-                // once the run is over. Running: S2 says the previous run's
-                // exit was seen, and its task dropped the guard before it
-                // sent the exit. Neither can happen; finish the child.
-                debug_assert!(false, "child {} could not start", child.name);
-                slot.phase = Phase::Finished;
-                return;
-            }
+        let Ok(guard) = slot.many.start() else {
+            // Closed: the run's token was cancelled, which happens only
+            // once the run is over. Running: S2 says the previous run's
+            // exit was seen, and its task dropped the guard before it
+            // sent the exit. Neither can happen; finish the child.
+            debug_assert!(false, "child {} could not start", child.name);
+            slot.phase = Phase::Finished;
+            return;
         };
         let run = {
             let mut stats = self.spec.stats();
