@@ -217,7 +217,7 @@ fn trace_event(event: &Event<'_>) {
             "restarting"
         ),
         Event::Finished { supervisor, child } => {
-            tracing::debug!(target: "runcycle", supervisor, child, "child finished")
+            tracing::debug!(target: "runcycle", supervisor, child, "child finished");
         }
         Event::StopTimedOut {
             supervisor,
@@ -229,10 +229,10 @@ fn trace_event(event: &Event<'_>) {
             "child did not stop in time: aborted"
         ),
         Event::Stopping { supervisor, reason } => {
-            tracing::info!(target: "runcycle", supervisor, reason = %reason, "supervisor stopping")
+            tracing::info!(target: "runcycle", supervisor, reason = %reason, "supervisor stopping");
         }
         Event::Ended { supervisor, reason } => {
-            tracing::info!(target: "runcycle", supervisor, reason = %reason, "supervisor ended")
+            tracing::info!(target: "runcycle", supervisor, reason = %reason, "supervisor ended");
         }
     }
 }
