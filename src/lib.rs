@@ -432,5 +432,21 @@ const _: () = {
         send_sync::<Slot<u32>>();
         send_sync::<TaskFailure>();
         send_sync::<TrySpawnError>();
+        // Supervision (issue #14).
+        use supervise::*;
+        send_sync::<Supervisor>();
+        send_sync::<SupervisorBuilder>();
+        send_sync::<Child>();
+        send_sync::<ChildError>();
+        send_sync::<Restart>();
+        send_sync::<Strategy>();
+        send_sync::<Backoff>();
+        send_sync::<Intensity>();
+        send_sync::<Exit>();
+        send_sync::<Event<'static>>();
+        send_sync::<Report>();
+        send_sync::<ChildStats>();
+        send_sync::<StopReason>();
+        send_sync::<SupervisorError>();
     }
 };

@@ -703,3 +703,35 @@ fn a_child_error_converts_from_any_error_with_question_mark() {
         assert_eq!(exit.to_string(), "failed: invalid digit found in string");
     });
 }
+
+#[test]
+fn a_global_shutdown_timeout_is_the_root_run_as_a_task_with_a_bounded_shutdown() {
+    paused(async {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let sup = Supervisor::builder("root")
+            .child(server("polite"))
+            .child(stuck("stuck", &dropped).no_shutdown_timeout())
+            .build();
+        let s = sup.clone();
+        let root = runcycle::spawn(move |ctx| s.run(&ctx));
+        sleep(ms(5)).await;
+        let start = Instant::now();
+        // The stuck child would be waited for forever (no timeout of its
+        // own); the global bound aborts the whole tree after 100 ms.
+        let outcome = root.shutdown(ms(100)).await;
+        assert_eq!(start.elapsed(), ms(100));
+        assert!(
+            matches!(outcome, Err(runcycle::TaskError::Aborted)),
+            "{outcome:?}"
+        );
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            1,
+            "the stuck run was dropped (S13)"
+        );
+        assert_eq!(sup.children()[0].runs(), 1);
+    });
+}
