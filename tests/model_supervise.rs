@@ -232,7 +232,7 @@ fn case() -> impl Strategy<Value = Case> {
         backoff_case(),
         any::<u64>(),
         0u32..=5,
-        1u64..=300,
+        prop_oneof![(1u64..=60).prop_map(|n| n * 5), 1u64..=300],
         prop::collection::vec(child_case(), 1..=5),
         prop::option::weighted(0.7, 1u64..=200),
     )
@@ -241,6 +241,69 @@ fn case() -> impl Strategy<Value = Case> {
                 strategy,
                 backoff,
                 seed,
+                max_restarts,
+                period_ms,
+                children,
+                shutdown_ms,
+            },
+        )
+}
+
+/// 0 to `max` ms on a 5 ms grid.
+fn grid(max: u64) -> impl Strategy<Value = u64> {
+    (0..=max / 5).prop_map(|n| n * 5)
+}
+
+/// Cases on a 5 ms grid, without jitter: runs, backoffs, timeouts, periods,
+/// `reset_after` and the shutdown all coincide often, so S5's and S7's
+/// boundaries (a restart exactly one period old, a run exactly
+/// `reset_after` long) and S9's ties are hit in most cases.
+fn grid_backoff() -> impl Strategy<Value = BackoffCase> {
+    (grid(10), 1u32..=2, grid(20), grid(20)).prop_map(
+        |(initial_ms, factor, max_ms, reset_after_ms)| BackoffCase {
+            initial_ms,
+            factor,
+            max_ms,
+            jitter: 0.0,
+            reset_after_ms,
+        },
+    )
+}
+
+fn grid_case() -> impl Strategy<Value = Case> {
+    let child = (
+        prop_oneof![
+            2 => Just(RestartCase::Permanent),
+            1 => Just(RestartCase::Transient),
+            1 => Just(RestartCase::Temporary)
+        ],
+        (1u64..=2).prop_map(|n| n * 5),
+        prop::option::weighted(0.25, grid_backoff()),
+        prop::collection::vec((grid(20), outcome()), 0..=6),
+    )
+        .prop_map(|(restart, timeout_ms, backoff, script)| ChildCase {
+            restart,
+            timeout_ms,
+            backoff,
+            script,
+        });
+    (
+        prop_oneof![
+            Just(StrategyCase::OneForOne),
+            Just(StrategyCase::OneForAll),
+            Just(StrategyCase::RestForOne)
+        ],
+        grid_backoff(),
+        0u32..=5,
+        (1u64..=8).prop_map(|n| n * 5),
+        prop::collection::vec(child, 1..=3),
+        prop::option::weighted(0.7, (1u64..=40).prop_map(|n| n * 5)),
+    )
+        .prop_map(
+            |(strategy, backoff, max_restarts, period_ms, children, shutdown_ms)| Case {
+                strategy,
+                backoff,
+                seed: 0,
                 max_restarts,
                 period_ms,
                 children,
@@ -1114,6 +1177,18 @@ proptest! {
                 TIES.load(Ordering::Relaxed)
             );
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/proptest-regressions/model_supervise/grid.txt"
+    )))]
+    /// The same on a 5 ms grid: the boundaries of S5 and S7, and ties.
+    #[test]
+    fn supervisor_on_a_grid_matches_model(case in grid_case()) {
+        run_case(Bug::None, &case)?;
     }
 }
 
