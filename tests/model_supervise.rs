@@ -22,9 +22,11 @@
 //!   must equal the model's: so every start, exit (and whether it was
 //!   requested, and how long the run lasted), restart set, backoff delay
 //!   (jitter included), restart count in the period, stop time-out, finish
-//!   and the end reason are checked. Then the `Result` (`Ok` or `Err`, the
-//!   reason), each child's counters in the report (runs, failures, last
-//!   exit, not stopped in time), and S2: no child ever runs twice at once
+//!   and the end reason are checked. At each event the hook also reads
+//!   `Supervisor::children()` (S14: runs, failures, last exit, not stopped
+//!   in time), compared with the model's counters at that event. Then the
+//!   `Result` (`Ok` or `Err`, the reason), each child's counters in the
+//!   report, and S2: no child ever runs twice at once
 //!   (a counter per child, raised when a run starts and lowered by a drop
 //!   guard, at most 1 at every start).
 //! * `supervisor_on_a_grid_matches_model`: the same on a 5 ms grid, without
@@ -79,7 +81,7 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use runcycle::supervise::{
-    Backoff, Child, ChildError, Intensity, Restart, Strategy as Strat, Supervisor,
+    Backoff, Child, ChildError, ChildStats, Intensity, Restart, Strategy as Strat, Supervisor,
 };
 use runcycle::CancellationToken;
 use tokio::time::Instant;
@@ -462,10 +464,25 @@ enum Cand {
     Due,
 }
 
+fn counters_of(children: &[MChild]) -> Counters {
+    children
+        .iter()
+        .map(|c| {
+            (
+                c.runs,
+                c.failures,
+                c.last_exit.as_ref().map(|e| e.to_string()),
+                c.not_stopped_in_time,
+            )
+        })
+        .collect()
+}
+
 /// What the model predicts.
 #[derive(Debug)]
 struct Expected {
     log: Vec<(Duration, String)>,
+    live: Vec<Counters>,
     ok: bool,
     reason: String,
     children: Vec<MChild>,
@@ -483,6 +500,8 @@ struct Model<'a> {
     /// The real log, read only to resolve ties (see the module doc).
     actual: &'a [(Duration, String)],
     log: Vec<(Duration, String)>,
+    /// The counters at each event.
+    live: Vec<Counters>,
     now: u64,
     shutdown_at: u64,
     children: Vec<MChild>,
@@ -500,6 +519,12 @@ fn tick(t: u64) -> u64 {
 
 fn dur(ns: u64) -> Duration {
     Duration::from_nanos(ns)
+}
+
+impl Expected {
+    fn counters(&self) -> Counters {
+        counters_of(&self.children)
+    }
 }
 
 impl<'a> Model<'a> {
@@ -521,6 +546,7 @@ impl<'a> Model<'a> {
             bug,
             actual,
             log: Vec::new(),
+            live: Vec::new(),
             now: 0,
             shutdown_at: case.shutdown_ms.map_or(NO_SHUTDOWN, |s| s * MS),
             children,
@@ -533,6 +559,7 @@ impl<'a> Model<'a> {
 
     fn emit(&mut self, line: String) {
         self.log.push((dur(self.now), format!("{SUP}: {line}")));
+        self.live.push(counters_of(&self.children));
     }
 
     fn backoff(&self, i: usize) -> BackoffCase {
@@ -982,6 +1009,7 @@ impl<'a> Model<'a> {
         self.emit(format!("ended: {text}"));
         Expected {
             log: self.log,
+            live: self.live,
             ok: matches!(reason, MReason::Shutdown | MReason::AllDone),
             reason: text,
             children: self.children,
@@ -993,13 +1021,32 @@ impl<'a> Model<'a> {
 
 // ---- the real supervisor ---------------------------------------------------
 
+/// Per child: runs, failures, last exit, not stopped in time (S14).
+type Counters = Vec<(u64, u64, Option<String>, Option<Duration>)>;
+
+fn counters(children: &[ChildStats]) -> Counters {
+    children
+        .iter()
+        .map(|c| {
+            (
+                c.runs(),
+                c.failures(),
+                c.last_exit().map(|e| e.to_string()),
+                c.not_stopped_in_time(),
+            )
+        })
+        .collect()
+}
+
 /// What the real run produced.
 struct Observed {
     log: Vec<(Duration, String)>,
+    /// `Supervisor::children()` read by the hook at each event.
+    live: Vec<Counters>,
     ok: bool,
     reason: String,
-    /// Per child: runs, failures, last exit, not stopped in time.
-    children: Vec<(u64, u64, Option<String>, Option<Duration>)>,
+    /// The report's counters.
+    children: Counters,
     /// S2: the most runs of one child seen at once.
     most_at_once: usize,
 }
@@ -1095,13 +1142,23 @@ fn run_supervisor(case: &Case) -> Result<Observed, TestCaseError> {
             builder = builder.child(child(i, c, most.clone()));
         }
         let sink = log.clone();
+        let live = Arc::new(Mutex::new(Vec::new()));
+        let live_sink = live.clone();
+        // The supervisor, for its hook to read its counters while it runs
+        // (S14); taken out at the end (a cycle otherwise).
+        let this = Arc::new(Mutex::new(None::<Supervisor>));
+        let hook_this = this.clone();
         let sup = builder
             .on_event(move |e| {
                 sink.lock()
                     .unwrap()
                     .push((Instant::now() - start, e.to_string()));
+                let sup = hook_this.lock().unwrap();
+                let sup = sup.as_ref().expect("set before the run");
+                live_sink.lock().unwrap().push(counters(&sup.children()));
             })
             .build();
+        *this.lock().unwrap() = Some(sup.clone());
         let token = CancellationToken::new();
         let shutdown_at = start
             + case
@@ -1114,29 +1171,20 @@ fn run_supervisor(case: &Case) -> Result<Observed, TestCaseError> {
                 token.cancel();
             })
         };
-        let result = tokio::time::timeout_at(shutdown_at + END_BOUND, sup.run(&token))
-            .await
-            .map_err(|_| TestCaseError::fail("the supervisor did not end"))?;
+        let result = tokio::time::timeout_at(shutdown_at + END_BOUND, sup.run(&token)).await;
+        drop(this.lock().unwrap().take());
+        let result = result.map_err(|_| TestCaseError::fail("the supervisor did not end"))?;
         canceller.abort();
         let (ok, report) = match result {
             Ok(report) => (true, report),
             Err(e) => (false, e.into_report()),
         };
-        let children = report
-            .children()
-            .iter()
-            .map(|c| {
-                (
-                    c.runs(),
-                    c.failures(),
-                    c.last_exit().map(|e| e.to_string()),
-                    c.not_stopped_in_time(),
-                )
-            })
-            .collect();
+        let children = counters(report.children());
         let log = std::mem::take(&mut *log.lock().unwrap());
+        let live = std::mem::take(&mut *live.lock().unwrap());
         Ok(Observed {
             log,
+            live,
             ok,
             reason: report.reason().to_string(),
             children,
@@ -1169,6 +1217,20 @@ fn run_case(bug: Bug, case: &Case) -> Result<Expected, TestCaseError> {
             show(&want.log)
         )));
     }
+    prop_assert_eq!(
+        seen.live.len(),
+        seen.log.len(),
+        "a hook call without counters"
+    );
+    for (line, (seen_live, want_live)) in seen.live.iter().zip(&want.live).enumerate() {
+        prop_assert_eq!(
+            seen_live,
+            want_live,
+            "Supervisor::children() at line {} ({}): runs, failures, last exit, not stopped in time",
+            line,
+            &seen.log[line].1
+        );
+    }
     prop_assert!(
         seen.most_at_once <= 1,
         "S2: a child ran {} times at once",
@@ -1176,21 +1238,9 @@ fn run_case(bug: Bug, case: &Case) -> Result<Expected, TestCaseError> {
     );
     prop_assert_eq!(seen.ok, want.ok, "Ok or Err");
     prop_assert_eq!(&seen.reason, &want.reason, "the reason");
-    let want_children: Vec<_> = want
-        .children
-        .iter()
-        .map(|c| {
-            (
-                c.runs,
-                c.failures,
-                c.last_exit.as_ref().map(|e| e.to_string()),
-                c.not_stopped_in_time,
-            )
-        })
-        .collect();
     prop_assert_eq!(
         &seen.children,
-        &want_children,
+        &want.counters(),
         "the report's counters (runs, failures, last exit, not stopped in time)"
     );
     Ok(want)
