@@ -9,60 +9,65 @@
 //!   for one); the supervisor's backoff (initial 0-50 ms, factor 1-3, max
 //!   0-200 ms, jitter 0 or in (0, 1] with a `jitter_seed`, reset after 0-100
 //!   ms) and intensity (0-5 restarts in 1-300 ms); 1-5 children, each
-//!   permanent, transient or temporary, with a shutdown timeout (1-30 ms),
+//!   permanent, transient or temporary, with a shutdown timeout (1-60 ms),
 //!   sometimes a backoff of its own, and a script of 0-5 runs: each run
 //!   lasts 0-40 ms and then completes, fails, panics, asks not to be
 //!   restarted or to stop the tree, or hangs (ignores its context forever:
 //!   only an abort ends it). A run that does not hang returns `Ok(())` at
 //!   once when its context is cancelled before its time is up; after its
 //!   script a child serves until it is cancelled. The root token is
-//!   cancelled at 1-400 ms, or at 3,600 s (the supervisor must end on its
-//!   own: every child finished, gave up, or a child stopped the tree). The
-//!   hook's log (each event's `Display` and its instant since the start)
-//!   must equal the model's: so every start, exit (and whether it was
+//!   cancelled at 1-200 ms, or at 3,600 s (the supervisor must end on its
+//!   own: every child finished, gave up, or a child stopped the tree); in a
+//!   quarter of the cases an `abort_on` token is cancelled at 1-300 ms
+//!   (S11: a shutdown whose waits are zero, a wait cut short). The hook's
+//!   log (each event's `Display` and its instant since the start) must
+//!   equal the model's: so every start, exit (and whether it was
 //!   requested, and how long the run lasted), restart set, backoff delay
 //!   (jitter included), restart count in the period, stop time-out, finish
 //!   and the end reason are checked. At each event the hook also reads
 //!   `Supervisor::children()` (S14: runs, failures, last exit, not stopped
 //!   in time), compared with the model's counters at that event. Then the
 //!   `Result` (`Ok` or `Err`, the reason), each child's counters in the
-//!   report, and S2: no child ever runs twice at once
-//!   (a counter per child, raised when a run starts and lowered by a drop
-//!   guard, at most 1 at every start).
+//!   report, and S2: no child ever runs twice at once (a counter per
+//!   child, raised when a run starts and lowered by a drop guard, at most 1
+//!   at every start).
 //! * `supervisor_on_a_grid_matches_model`: the same on a 5 ms grid, without
 //!   jitter (1-3 children, runs of 0-20 ms, periods of 5-40 ms, `reset_after`
-//!   0-20 ms, shutdown at 5-200 ms): S5's and S7's boundaries (a restart
-//!   exactly one period old, a run exactly `reset_after` long) and ties are
-//!   hit in many cases. `.ci/plants/supervise-period-kept.patch` is caught
-//!   by it.
+//!   0-20 ms, shutdown and abort at 5-200 ms): S5's and S7's boundaries (a
+//!   restart exactly one period old, a run exactly `reset_after` long) and
+//!   ties are hit in many cases. `.ci/plants/supervise-period-kept.patch` is
+//!   caught by it.
 //! * `wrong_model_*`: the property run against deliberately wrong models
 //!   (intensity, strategy, backoff) fails and shrinks to a short case.
 //! * `supervise_cases_cover_the_situations`: the two generators reach every
 //!   situation the model distinguishes (giving up, a stop tree, a stop
-//!   timing out, an exit during a busy stop, the boundaries, ties...).
+//!   timing out, an exit during a busy stop, the abort, the boundaries,
+//!   ties...).
 //!
 //! Time. On the paused clock time moves only when every task is idle, to
 //! the next timer, and tokio's timers have a 1 ms tick: a sleep until `t`
 //! ends at `t` rounded up to the millisecond (since the runtime's start,
-//! where the test's clock starts too). Runs, timeouts and the shutdown are
-//! whole milliseconds; a jittered delay is not, and the model wakes the
-//! supervisor at its due time rounded up, as tokio does.
+//! where the test's clock starts too). Runs, timeouts, the shutdown and the
+//! abort are whole milliseconds; a jittered delay is not, and the model
+//! wakes the supervisor at its due time rounded up, as tokio does.
 //!
 //! Ties. S9 orders what the supervisor handles: its shutdown, then exits
 //! in the order they happened, then due restarts. Things that happen at
 //! the same instant (two runs ending together; a run ending, or the root
-//! token cancelled, as a restart comes due; a run ending as the token is
-//! cancelled) are in the order the runtime happened to poll the tasks,
-//! which the spec leaves open: S9's order is among things that have
-//! happened when the supervisor looks. (Seen in 1,000 cases of each
-//! property: a restart started before a run's exit or before the
-//! shutdown of the same instant, exits of one instant out of start order.) The
-//! model handles these ties instead of avoiding them (zero-length runs and
-//! restarts make them common): where several things are due at once, it
-//! takes the one whose first event is the next line of the real log (and
-//! S9's order if none is), so the code may pick any order S9 allows and no
-//! other; what happened before the current instant keeps S9's order. No case
-//! is skipped. A run that ends at the very instant it is asked to stop ends
+//! token cancelled, as a restart comes due; a run ending, or a stop's
+//! timeout running out, as the abort token is cancelled) are in the order
+//! the runtime happened to poll the tasks, which the spec leaves open: S9's
+//! order is among things that have happened when the supervisor looks.
+//! The model handles these ties instead of avoiding them (zero-length runs
+//! and restarts make them common): where several things are possible at
+//! one instant, it takes the one whose first event is the next line of the
+//! real log (and S9's order if none is), so the code may pick any order
+//! that the spec allows and no other; what happened before the current
+//! instant keeps S9's order. No case is skipped; the properties print how
+//! many cases had a tie and which ties the code took out of S9's default
+//! order (in 1,000 cases: a restart started before a run's exit or before
+//! the shutdown of the same instant, exits of one instant out of start
+//! order). A run that ends at the very instant it is asked to stop ends
 //! with its own outcome (the child polls its timer before its context).
 //!
 //! Cases: 1,000 per property, or `PROPTEST_CASES`. Failing seeds persist in
@@ -1489,9 +1494,9 @@ fn script_len(case: &Case) -> usize {
 /// ChaCha seed):
 ///
 /// ```text
-/// OneForOne, backoff 0 ms (factor 1, max 0, no jitter, reset after 0),
+/// OneForAll, backoff 0 ms (factor 1, max 0, no jitter, reset after 0),
 /// at most 1 restart in 5 ms; one permanent child c0, script [(0 ms, Ok)];
-/// no shutdown (the token is cancelled at 3,600 s).
+/// no shutdown (the token is cancelled at 3,600 s), no abort.
 ///   the supervisor:  0ns  "c0" (run 1) completed after 0ns
 ///                    0ns  restarting "c0" in 0ns (cause "c0", restart 1 in the period)
 ///   the model:       0ns  "c0" (run 1) completed after 0ns
@@ -1511,7 +1516,7 @@ fn wrong_model_intensity_reached_is_caught() {
 /// ```text
 /// RestForOne, backoff 0 ms, at most 1 restart in 5 ms; two permanent
 /// children, c0 with script [(0 ms, Ok)], c1 with none (it serves); no
-/// shutdown.
+/// shutdown, no abort.
 ///   the supervisor:  0ns  "c0" (run 1) completed after 0ns
 ///                    0ns  "c1" (run 1) completed after 0ns, as asked
 ///                    0ns  restarting "c0", "c1" in 0ns (...)
@@ -1531,13 +1536,13 @@ fn wrong_model_rest_for_one_before_is_caught() {
 /// S7's family: the backoff. Shrunk:
 ///
 /// ```text
-/// OneForAll, backoff 1 ms, factor 2, max 2 ms, no jitter, reset after
-/// 0 ms; at most 1 restart in 5 ms; one permanent child c0, script
-/// [(0 ms, Ok), (5 ms, Ok)]; no shutdown.
-///   both:            0ns  restarting "c0" in 1ms (cause "c0", restart 1 in the period)
-///                    6ms  "c0" (run 2) completed after 5ms
-///   the supervisor:  6ms  restarting "c0" in 1ms (cause "c0", restart 1 in the period)
-///   the model:       6ms  restarting "c0" in 2ms (cause "c0", restart 1 in the period)
+/// OneForOne, backoff 5 ms, factor 2, max 6 ms, no jitter, reset after
+/// 0 ms; at most 2 restarts in 5 ms; one permanent child c0, script
+/// [(0 ms, Ok), (0 ms, Ok)]; no shutdown, no abort.
+///   both:            0ns  restarting "c0" in 5ms (cause "c0", restart 1 in the period)
+///                    5ms  "c0" (run 2) completed after 0ns
+///   the supervisor:  5ms  restarting "c0" in 5ms (cause "c0", restart 1 in the period)
+///   the model:       5ms  restarting "c0" in 6ms (cause "c0", restart 1 in the period)
 /// ```
 #[test]
 fn wrong_model_no_backoff_reset_is_caught() {
