@@ -105,6 +105,9 @@ const MS: u64 = 1_000_000;
 /// enough that the supervisor ends on its own first if it can.
 const NO_SHUTDOWN: u64 = 3_600_000 * MS;
 
+/// The abort token's instant when the case has none.
+const NEVER: u64 = u64::MAX;
+
 /// The bound, on the paused clock, after the root token's cancellation for
 /// the supervisor to end (far more than every shutdown timeout together): a
 /// supervisor that never ends becomes a failure.
@@ -538,7 +541,7 @@ struct Model<'a> {
     live: Vec<Counters>,
     now: u64,
     shutdown_at: u64,
-    /// When the abort token is cancelled (`u64::MAX`: never).
+    /// When the abort token is cancelled (or `NEVER`).
     abort_at: u64,
     /// The supervisor has acted on the abort token's cancellation (it
     /// shut down because of it, or cut a wait short).
@@ -588,7 +591,7 @@ impl<'a> Model<'a> {
             live: Vec::new(),
             now: 0,
             shutdown_at: case.shutdown_ms.map_or(NO_SHUTDOWN, |s| s * MS),
-            abort_at: case.abort_ms.map_or(u64::MAX, |a| a * MS),
+            abort_at: case.abort_ms.map_or(NEVER, |a| a * MS),
             abort_seen: false,
             children,
             restarts: VecDeque::new(),
@@ -882,8 +885,9 @@ impl<'a> Model<'a> {
         let reason = loop {
             // The abort token shuts the supervisor down too (S11).
             let trigger = self.shutdown_at.min(self.abort_at);
-            if trigger < self.now {
-                self.abort_seen = self.abort_at < self.now;
+            if trigger < self.now || self.abort_seen {
+                // (The abort token seen during a stop is a trigger too.)
+                self.abort_seen |= self.abort_at < self.now;
                 // Cancelled while the supervisor was busy: first (S9).
                 self.hits.insert("cancelled while busy");
                 break MReason::Shutdown;
