@@ -619,6 +619,9 @@ impl Run {
             let s = &mut stats[msg.index];
             s.failures += u64::from(msg.exit.is_failure());
             s.last_exit = Some(msg.exit.clone());
+            // "Not stopped in time" is about the last run (`ChildStats`):
+            // `stop_child` sets it again after an abort.
+            s.not_stopped_in_time = None;
         }
         self.emit(&Event::Exited {
             supervisor: &self.spec.name,
