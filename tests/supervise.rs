@@ -735,3 +735,70 @@ fn a_global_shutdown_timeout_is_the_root_run_as_a_task_with_a_bounded_shutdown()
         assert_eq!(sup.children()[0].runs(), 1);
     });
 }
+
+#[test]
+fn a_supervisor_whose_parent_is_already_cancelled_starts_nothing() {
+    paused(async {
+        let log = Log::new();
+        let sup = builder(&log).child(server("a")).build();
+        let token = CancellationToken::new();
+        token.cancel();
+        let report = sup.run(&token).await.unwrap();
+        assert!(matches!(report.reason(), StopReason::Shutdown));
+        assert_eq!(report.children()[0].runs(), 0);
+        assert_eq!(
+            log.lines(),
+            ["0 sup: stopping: shut down", "0 sup: ended: shut down"]
+        );
+    });
+}
+
+#[test]
+fn the_abort_token_alone_shuts_the_supervisor_down_without_waiting() {
+    paused(async {
+        let log = Log::new();
+        let abort = CancellationToken::new();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let sup = builder(&log)
+            .abort_on(&abort)
+            .child(stuck("a", &dropped))
+            .build();
+        let a = abort.clone();
+        tokio::spawn(async move {
+            sleep(ms(10)).await;
+            a.cancel();
+        });
+        let start = Instant::now();
+        let report = sup.run(&CancellationToken::new()).await.unwrap();
+        assert_eq!(start.elapsed(), ms(10));
+        assert!(matches!(report.reason(), StopReason::Shutdown));
+        assert_eq!(
+            report.children()[0].not_stopped_in_time(),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(dropped.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn debug_shows_names_and_policy_without_running_anything() {
+    let sup = Supervisor::builder("root")
+        .strategy(Strategy::RestForOne)
+        .child(server("db").restart(Restart::Transient));
+    let text = format!("{sup:?}");
+    assert!(
+        text.contains("\"root\"") && text.contains("RestForOne"),
+        "{text}"
+    );
+    let sup = sup.build();
+    let text = format!("{sup:?}");
+    assert!(
+        text.contains("\"root\"") && text.contains("RestForOne"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"db\"") && text.contains("Transient"),
+        "{text}"
+    );
+    assert_eq!(sup.name(), "root");
+}
