@@ -433,20 +433,19 @@ const _: () = {
         send_sync::<TaskFailure>();
         send_sync::<TrySpawnError>();
         // Supervision (issue #14).
-        use supervise::*;
-        send_sync::<Supervisor>();
-        send_sync::<SupervisorBuilder>();
-        send_sync::<Child>();
-        send_sync::<ChildError>();
-        send_sync::<Restart>();
-        send_sync::<Strategy>();
-        send_sync::<Backoff>();
-        send_sync::<Intensity>();
-        send_sync::<Exit>();
-        send_sync::<Event<'static>>();
-        send_sync::<Report>();
-        send_sync::<ChildStats>();
-        send_sync::<StopReason>();
-        send_sync::<SupervisorError>();
+        send_sync::<supervise::Supervisor>();
+        send_sync::<supervise::SupervisorBuilder>();
+        send_sync::<supervise::Child>();
+        send_sync::<supervise::ChildError>();
+        send_sync::<supervise::Restart>();
+        send_sync::<supervise::Strategy>();
+        send_sync::<supervise::Backoff>();
+        send_sync::<supervise::Intensity>();
+        send_sync::<supervise::Exit>();
+        send_sync::<supervise::Event<'static>>();
+        send_sync::<supervise::Report>();
+        send_sync::<supervise::ChildStats>();
+        send_sync::<supervise::StopReason>();
+        send_sync::<supervise::SupervisorError>();
     }
 };
