@@ -282,7 +282,8 @@ async fn main() {
         .child(echo)
         .child(client)
         // The subtree's escalation is a failure of "jobs" here: Transient
-        // restarts it (as Permanent would), and finishes it once it ends by
+        // restarts it (as Permanent would; OTP would not, its supervisor
+        // exits with reason `shutdown`), and finishes it once it ends by
         // itself (Permanent would start it again); Temporary would finish
         // it at the first escalation.
         .child(Child::supervisor(jobs).restart(Restart::Transient))
