@@ -1,19 +1,34 @@
-//! A small service built on runcycle, which finishes by itself in about two
-//! seconds and exits 0:
+//! A small service under a supervision tree, which finishes by itself in
+//! about two and a half seconds and exits 0:
 //!
-//! * a `Group` runs a TCP echo server on 127.0.0.1:0 (an acceptor task and
-//!   one named task per connection, all sharing the group's context, at most
-//!   16 at once: the acceptor waits for a free slot before it accepts);
-//!   one more task in it, a "slow export", ignores cancellation;
-//! * a client worker managed by `Many` talks to it; its first two runs fail
-//!   and its supervisor restarts it, the third run keeps going;
-//! * a `Task` runs a background job (a "metrics flusher") whose result is
-//!   awaited at the end;
-//! * then a shutdown: one root token is cancelled, and every part is waited
-//!   for with a bounded wait; the group's `shutdown(500 ms)` aborts the task
-//!   that ignored the cancellation and the example prints what was aborted.
+//! ```text
+//! service                     root supervisor, OneForOne, up to 5 restarts in 10 s
+//! ├── echo        Permanent   a TCP echo server on 127.0.0.1:0: this run's `Group`
+//! │                           holds one task per connection, at most 16 at once
+//! ├── client      Permanent   talks to the server; its first two runs fail, and
+//! │                           the supervisor restarts it with backoff (100 ms, 200 ms)
+//! ├── jobs        Transient   a nested supervisor, up to 2 restarts in 5 s:
+//! │   └── import  Transient   fails its first three runs: "jobs" gives up, and the
+//! │                           root sees a failure of "jobs" and restarts the subtree;
+//! │                           in the new subtree the import completes, so "import"
+//! │                           finishes, "jobs" ends with every child finished and,
+//! │                           being Transient, is not restarted
+//! └── export      Permanent   ignores cancellation: at the shutdown the root waits
+//!                             its 500 ms shutdown timeout, then aborts it
+//! ```
 //!
-//! Run it with `cargo run --example service`.
+//! The shutdown comes from a timer at 1.8 s or, with the `signal` feature, from
+//! the first Ctrl-C (SIGINT or SIGTERM), whichever comes first; a Ctrl-C after
+//! the shutdown began aborts whatever is still running (`abort_on`). The
+//! root stops its children in reverse start order. Every decision of both
+//! supervisors is printed as it happens (an `on_event` hook, one line per
+//! `Event`), and at the end the root's report and each child's counters.
+//!
+//! There is no restart loop in this file: the supervisor is it.
+//!
+//! Run it with `cargo run --example service`, or with
+//! `cargo run --example service --features signal` and press Ctrl-C (twice
+//! to abort the export's grace period).
 //!
 //! Under `--cfg loom` (the loom suite's build) tokio has no networking, so
 //! the example builds to an empty `main` there.
@@ -22,114 +37,187 @@
 fn main() {}
 
 #[cfg(not(loom))]
+use std::sync::atomic::{AtomicU32, Ordering};
+#[cfg(not(loom))]
+use std::sync::Arc;
+#[cfg(not(loom))]
 use std::time::{Duration, Instant};
 
 #[cfg(not(loom))]
-use runcycle::{CancellationToken, Group, GroupBuilder, Many, State, TaskBuilder};
+use runcycle::supervise::{
+    Backoff, Child, ChildError, Event, Intensity, Restart, Strategy, Supervisor,
+};
+#[cfg(not(loom))]
+use runcycle::{CancellationToken, Context, GroupBuilder};
 #[cfg(not(loom))]
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 #[cfg(not(loom))]
 use tokio::net::{TcpListener, TcpStream};
 
+/// When the timer shuts the service down, if no signal did first.
+#[cfg(not(loom))]
+const RUN_FOR: Duration = Duration::from_millis(1800);
+/// How long the root waits for the export to stop before aborting it.
+#[cfg(not(loom))]
+const EXPORT_SHUTDOWN_TIMEOUT: Duration = Duration::from_millis(500);
+/// The client's runs that fail (the ones after keep going).
+#[cfg(not(loom))]
+const CLIENT_FAILING_RUNS: u32 = 2;
+/// The import's runs that fail: one more than "jobs" allows restarts, so
+/// "jobs" gives up once.
+#[cfg(not(loom))]
+const IMPORT_FAILING_RUNS: u32 = 3;
+
 /// Prints a line with the time since the start.
 #[cfg(not(loom))]
-fn log(start: Instant, who: &str, what: impl std::fmt::Display) {
-    println!("{:>6.3}s  {who:<10} {what}", start.elapsed().as_secs_f64());
+fn log(start: Instant, what: impl std::fmt::Display) {
+    println!("{:>6.3}s  {what}", start.elapsed().as_secs_f64());
 }
 
-/// The echo server: an acceptor and one task per connection, in `group`.
+/// The hook both supervisors print their decisions with.
 #[cfg(not(loom))]
-async fn serve(start: Instant, group: Group) -> std::io::Result<std::net::SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let conns = group.clone();
-    group
-        .build_task()
-        .name("acceptor")
-        .spawn(move |ctx| async move {
-            loop {
-                // Backpressure: wait for a free slot before accepting.
-                let slot = tokio::select! {
-                    () = ctx.cancelled() => return Ok::<(), std::io::Error>(()),
-                    slot = conns.reserve() => match slot {
-                        Ok(slot) => slot,
-                        Err(_closed) => return Ok(()),
-                    },
-                };
-                let (stream, peer) = tokio::select! {
-                    () = ctx.cancelled() => return Ok(()),
-                    accepted = listener.accept() => accepted?,
-                };
-                log(start, "server", format!("accepted {peer}"));
-                // A refused spawn means the group is closing: drop the connection.
-                let _ = slot
-                    .name(format!("conn {peer}"))
-                    .spawn(move |ctx| echo(start, stream, ctx));
-            }
-        })
-        .expect("the group is open");
-    Ok(addr)
+fn print_events(start: Instant) -> impl Fn(&Event<'_>) + Send + Sync + 'static {
+    move |event| log(start, event)
 }
 
+/// One run of the echo server: accept connections until `ctx` is
+/// cancelled, each served by a task of this run's group, then shut the
+/// group down (the connections see the same cancellation).
 #[cfg(not(loom))]
-async fn echo(start: Instant, stream: TcpStream, ctx: runcycle::Context) {
+async fn serve(start: Instant, listener: Arc<TcpListener>, ctx: Context) -> Result<(), ChildError> {
+    let conns = GroupBuilder::new().parent(&ctx).limit(16).build();
+    loop {
+        // Backpressure: wait for a free slot before accepting.
+        let slot = tokio::select! {
+            () = ctx.cancelled() => break,
+            slot = conns.reserve() => slot?,
+        };
+        let (stream, peer) = tokio::select! {
+            () = ctx.cancelled() => break,
+            accepted = listener.accept() => accepted?, // a failure: restarted
+        };
+        log(start, format!("echo: accepted {peer}"));
+        // A refused spawn means the group is closing: drop the connection.
+        let _ = slot
+            .name(format!("conn {peer}"))
+            .spawn(move |ctx| echo(start, stream, ctx));
+    }
+    conns.shutdown(Duration::from_millis(500)).await?;
+    Ok(())
+}
+
+/// Echoes lines back until the peer leaves or `ctx` is cancelled.
+#[cfg(not(loom))]
+async fn echo(start: Instant, stream: TcpStream, ctx: Context) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
-    loop {
-        let line = tokio::select! {
-            () = ctx.cancelled() => break,
-            line = lines.next_line() => line,
-        };
-        match line {
-            Ok(Some(line)) => {
-                if write
-                    .write_all(format!("{line}\n").as_bytes())
-                    .await
-                    .is_err()
-                {
-                    break;
-                }
-            }
-            _ => break,
+    while let Some(Ok(Some(line))) = ctx.run_until_cancelled(lines.next_line()).await {
+        if write
+            .write_all(format!("{line}\n").as_bytes())
+            .await
+            .is_err()
+        {
+            break;
         }
     }
-    log(start, "server", "connection closed");
+    log(start, "echo: connection closed");
 }
 
-/// One run of the client worker. Runs 1 and 2 give up after two pings with
-/// an error; run 3 pings until its context is cancelled.
+/// One run of the client: ping every 100 ms. The first
+/// `CLIENT_FAILING_RUNS` runs fail after two pings; the next one pings
+/// until `ctx` is cancelled.
 #[cfg(not(loom))]
 async fn client(
     start: Instant,
     run: u32,
     addr: std::net::SocketAddr,
-    ctx: runcycle::Context,
-) -> Result<u32, String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+    ctx: Context,
+) -> Result<(), ChildError> {
+    let stream = TcpStream::connect(addr).await?;
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
-    let mut pings = 0;
-    loop {
-        tokio::select! {
-            () = ctx.cancelled() => return Ok(pings),
-            () = tokio::time::sleep(Duration::from_millis(100)) => {}
-        }
+    let mut pings = 0_u32;
+    while ctx
+        .run_until_cancelled(tokio::time::sleep(Duration::from_millis(100)))
+        .await
+        .is_some()
+    {
         write
             .write_all(format!("ping {run}.{pings}\n").as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let reply = lines.next_line().await.map_err(|e| e.to_string())?;
+            .await?;
+        let reply = lines.next_line().await?.unwrap_or_default();
         pings += 1;
         if pings == 1 {
-            let reply = reply.unwrap_or_default();
             log(
                 start,
-                "worker",
-                format!("run {run}: server echoed {reply:?}"),
+                format!("client: run {run}: the server echoed {reply:?}"),
             );
         }
-        if run < 3 && pings == 2 {
-            return Err(format!("run {run}: simulated failure after {pings} pings"));
+        if run <= CLIENT_FAILING_RUNS && pings == 2 {
+            return Err(ChildError::new(format!(
+                "lost the session after {pings} pings (simulated)"
+            )));
+        }
+    }
+    log(
+        start,
+        format!("client: run {run}: stopping after {pings} pings"),
+    );
+    Ok(())
+}
+
+/// One run of the import: fails fast its first `IMPORT_FAILING_RUNS` runs
+/// (counted across the subtree's runs), then completes after 100 ms.
+#[cfg(not(loom))]
+async fn import(run: u32, ctx: Context) -> Result<(), ChildError> {
+    if run <= IMPORT_FAILING_RUNS {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        return Err(ChildError::new(
+            "upstream refused the connection (simulated)",
+        ));
+    }
+    match ctx
+        .run_until_cancelled(tokio::time::sleep(Duration::from_millis(100)))
+        .await
+    {
+        Some(()) => Ok(()),                          // imported: done for good
+        None => Err(ChildError::new("interrupted")), // stopped half-way
+    }
+}
+
+/// The tokens that stop the service: `shutdown` by the first Ctrl-C
+/// (with the `signal` feature) or the timer, `abort` by a Ctrl-C after
+/// that.
+#[cfg(not(loom))]
+struct Stop {
+    shutdown: CancellationToken,
+    abort: CancellationToken,
+    #[cfg(feature = "signal")]
+    _signals: runcycle::signal::ShutdownSignals,
+}
+
+#[cfg(not(loom))]
+impl Stop {
+    #[cfg(feature = "signal")]
+    fn new(start: Instant) -> Stop {
+        let signals = runcycle::signal::ShutdownSignals::install().expect("install the handlers");
+        log(start, "main: Ctrl-C shuts down, a second one aborts");
+        Stop {
+            shutdown: signals.shutdown(),
+            abort: signals.abort(),
+            _signals: signals,
+        }
+    }
+
+    #[cfg(not(feature = "signal"))]
+    fn new(start: Instant) -> Stop {
+        log(
+            start,
+            "main: no `signal` feature: only the timer shuts down",
+        );
+        Stop {
+            shutdown: CancellationToken::new(),
+            abort: CancellationToken::new(),
         }
     }
 }
@@ -138,128 +226,134 @@ async fn client(
 #[tokio::main]
 async fn main() {
     let start = Instant::now();
-    // The service's root: cancelling it shuts everything down.
-    let shutdown = CancellationToken::new();
+    let stop = Stop::new(start);
 
-    // 1. The echo server, in a group of at most 16 tasks at once.
-    let server: Group = GroupBuilder::new().parent(&shutdown).limit(16).build();
-    let addr = serve(start, server.clone())
-        .await
-        .expect("bind 127.0.0.1:0");
-    log(start, "server", format!("listening on {addr}"));
-    // A task that ignores its context: only an abort ends it.
-    server
-        .build_task()
-        .name("slow export")
-        .spawn(|_ctx| async {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-        })
-        .expect("the group is open");
+    let listener = Arc::new(
+        TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0"),
+    );
+    let addr = listener.local_addr().expect("a bound address");
+    log(start, format!("main: listening on {addr}"));
 
-    // 2. A background job, as a task tied to the root.
-    let flusher = TaskBuilder::new()
-        .parent(&shutdown)
-        .spawn(move |ctx| async move {
-            let mut flushes = 0_u32;
-            loop {
-                tokio::select! {
-                    () = ctx.cancelled() => break,
-                    () = tokio::time::sleep(Duration::from_millis(250)) => flushes += 1,
-                }
-            }
-            log(
-                start,
-                "flusher",
-                format!("stopping after {flushes} flushes"),
-            );
-            Ok::<_, std::io::Error>(flushes)
-        });
+    // Each child is a function of its run's context, called once per run.
+    let echo = Child::new("echo", move |ctx| serve(start, listener.clone(), ctx));
 
-    // 3. The client worker, one run at a time, restarted by its supervisor.
-    let worker = Many::with_parent(&shutdown);
-    log(start, "worker", format!("state: {}", worker.state()));
-    let supervisor = {
-        let worker = worker.clone();
+    let client_runs = Arc::new(AtomicU32::new(0));
+    let client = Child::new("client", move |ctx| {
+        // Relaxed: a counter of runs; the supervisor orders the runs (one
+        // at a time), nothing else is published through it.
+        let run = client_runs.fetch_add(1, Ordering::Relaxed) + 1;
+        client(start, run, addr, ctx)
+    });
+
+    let import_runs = Arc::new(AtomicU32::new(0));
+    let jobs = Supervisor::builder("jobs")
+        // The third restart in 5 s is one too many: "jobs" gives up.
+        .intensity(Intensity::new(
+            IMPORT_FAILING_RUNS - 1,
+            Duration::from_secs(5),
+        ))
+        .backoff(Backoff::none())
+        .child(
+            Child::new("import", move |ctx| {
+                // Relaxed: a counter of runs, as the client's.
+                let run = import_runs.fetch_add(1, Ordering::Relaxed) + 1;
+                import(run, ctx)
+            })
+            // Restarted after a failure, finished once it completes.
+            .restart(Restart::Transient),
+        )
+        .on_event(print_events(start))
+        .abort_on(&stop.abort)
+        .build();
+
+    let export = Child::new("export", |_ctx| async {
+        // Ignores its context: only the abort ends it.
+        std::future::pending::<()>().await;
+        Ok(())
+    })
+    .shutdown_timeout(EXPORT_SHUTDOWN_TIMEOUT);
+
+    let root = Supervisor::builder("service")
+        .strategy(Strategy::OneForOne)
+        .intensity(Intensity::new(5, Duration::from_secs(10)))
+        .backoff(Backoff::default().initial(Duration::from_millis(100)))
+        .child(echo)
+        .child(client)
+        // The subtree's escalation is a failure of "jobs" here: Transient
+        // restarts it (as Permanent would; OTP would not, its supervisor
+        // exits with reason `shutdown`), and finishes it once it ends by
+        // itself (Permanent would start it again); Temporary would finish
+        // it at the first escalation.
+        .child(Child::supervisor(jobs).restart(Restart::Transient))
+        .child(export)
+        .on_event(print_events(start))
+        .abort_on(&stop.abort)
+        .build();
+
+    // The timer, unless a signal came first.
+    let timer = {
+        let shutdown = stop.shutdown.clone();
         tokio::spawn(async move {
-            let mut run = 0;
-            loop {
-                let guard = match worker.start() {
-                    Ok(guard) => guard,
-                    Err(e) => {
-                        log(start, "supervisor", format!("not restarting: {e}"));
-                        return;
-                    }
-                };
-                run += 1;
-                log(
-                    start,
-                    "worker",
-                    format!("state: {} (run {run})", worker.state()),
-                );
-                let ctx = guard.context();
-                // The guard moves into the task: completion is signalled when
-                // the task ends, however it ends (even by panicking).
-                let task = tokio::spawn(async move {
-                    let _guard = guard;
-                    client(start, run, addr, ctx).await
-                });
-                match task.await {
-                    Ok(Ok(pings)) => log(
-                        start,
-                        "worker",
-                        format!("run {run} exited cleanly after {pings} pings"),
-                    ),
-                    Ok(Err(e)) => log(start, "worker", format!("failed: {e}")),
-                    Err(e) => log(start, "worker", format!("run {run} panicked: {e}")),
+            tokio::select! {
+                () = shutdown.cancelled() => {
+                    log(start, "main: signal: shutting down (Ctrl-C again to abort)");
+                    false
                 }
-                log(start, "worker", format!("state: {}", worker.state()));
-                if worker.state() == State::Stopped {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    log(start, "supervisor", "restarting the worker");
+                () = tokio::time::sleep(RUN_FOR) => {
+                    log(start, "main: timer: shutting down");
+                    shutdown.cancel();
+                    true
                 }
             }
         })
     };
 
-    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let ended = root.run(&stop.shutdown).await;
+    let by_timer = timer.await.expect("the timer task panicked");
 
-    // 4. Shutdown: one cancellation, then bounded waits.
-    log(start, "main", "shutdown requested");
-    shutdown.cancel(); // closes the worker at once; cancels the group and the task
-    let bound = Duration::from_secs(2);
-    match tokio::time::timeout(bound, worker.close()).await {
-        Ok(()) => log(
-            start,
-            "main",
-            format!("worker {} within {bound:?}", worker.state()),
-        ),
-        Err(_) => log(start, "worker", format!("did not exit within {bound:?}")),
-    }
-    // Close, wait up to 500 ms, abort what is still running, report.
-    let grace = Duration::from_millis(500);
-    match server.shutdown(grace).await {
-        Ok(()) => unreachable!("the slow export ignores cancellation: it must be aborted"),
-        Err(report) => {
-            assert!(report
-                .aborted()
-                .iter()
-                .any(|t| t.name() == Some("slow export")));
-            for task in report.aborted() {
-                // "task 9 \"slow export\": task aborted before it finished (...)"
-                log(start, "server", format!("aborted {task}"));
-            }
-            if let Some(e) = report.error() {
-                log(start, "server", format!("error: {e}"));
-            }
+    let report = match ended {
+        Ok(report) => report,
+        Err(e) => {
+            // Gave up or stopped the tree: not this example's plan.
+            log(start, format!("main: {e}"));
+            std::process::exit(1);
         }
+    };
+    log(start, format!("main: {report}"));
+    for child in report.children() {
+        let last = child
+            .last_exit()
+            .map_or_else(|| "none".to_string(), ToString::to_string);
+        println!(
+            "          {:<7} runs {}, failures {}, last exit: {last}",
+            child.name(),
+            child.runs(),
+            child.failures(),
+        );
     }
-    // A task is a future of its outcome; `shutdown` bounds the wait and
-    // aborts it if it does not return in time.
-    match flusher.shutdown(bound).await {
-        Ok(n) => log(start, "main", format!("flusher returned {n} flushes")),
-        Err(e) => log(start, "flusher", format!("failed: {e}")),
+
+    // With the timer, the plan in the doc comment above happened.
+    if by_timer {
+        let stats = |name: &str| {
+            report
+                .children()
+                .iter()
+                .find(|c| c.name() == name)
+                .map(|c| (c.runs(), c.failures()))
+        };
+        assert_eq!(stats("echo"), Some((1, 0)));
+        assert_eq!(
+            stats("client"),
+            Some((u64::from(CLIENT_FAILING_RUNS) + 1, 2))
+        );
+        assert_eq!(stats("jobs"), Some((2, 1)));
+        let late: Vec<_> = report
+            .not_stopped_in_time()
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        assert_eq!(late, ["export"]);
     }
-    supervisor.await.expect("the supervisor panicked");
-    assert_eq!(worker.state(), State::Closed);
-    log(start, "main", "bye");
 }
