@@ -137,9 +137,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! A complete program, a small service (a TCP echo server in a `Group`, a
-//! client worker restarted under a [`Many`], a background `Task`, then a
-//! bounded shutdown), is
+//! A complete program, a small service under a supervision tree (a TCP echo
+//! server, a client worker restarted with backoff, a nested `Supervisor`
+//! that gives up and escalates, a child aborted at its shutdown timeout;
+//! stopped by a timer or Ctrl-C, printing every decision and the report), is
 //! [`examples/service.rs`](https://docs.rs/crate/runcycle/latest/source/examples/service.rs):
 //! `cargo run --example service` in a clone of the repository.
 //!
