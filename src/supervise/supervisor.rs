@@ -615,6 +615,9 @@ impl Run {
             let s = &mut stats[msg.index];
             s.failures += u64::from(msg.exit.is_failure());
             s.last_exit = Some(msg.exit.clone());
+            // It describes the last run (S12): `stop_child` sets it again
+            // after recording an exit that was an abort.
+            s.not_stopped_in_time = None;
         }
         self.emit(&Event::Exited {
             supervisor: &self.spec.name,
