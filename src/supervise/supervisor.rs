@@ -510,7 +510,14 @@ impl Run {
                 _ => None,
             })
             .min();
-        let mut sleep = due.map(|due| Box::pin(tokio::time::sleep_until(due)));
+        // A due time already reached (a zero backoff) is handled without a
+        // timer: tokio's timer fires on 1 ms ticks, so a `sleep_until(now)`
+        // would hold every zero-backoff restart for up to a millisecond.
+        // Shutdown and exits still come first (S9): they are polled first.
+        let due_now = due.is_some_and(|due| due <= Instant::now());
+        let mut sleep = due
+            .filter(|_| !due_now)
+            .map(|due| Box::pin(tokio::time::sleep_until(due)));
         let Run {
             parent, abort, rx, ..
         } = self;
@@ -527,6 +534,9 @@ impl Run {
                 // The run holds a sender: the channel never closes.
                 let msg = msg.expect("the supervisor holds a sender");
                 return Poll::Ready(Next::Exit(msg));
+            }
+            if due_now {
+                return Poll::Ready(Next::Due);
             }
             if let Some(sleep) = sleep.as_mut() {
                 if sleep.as_mut().poll(cx).is_ready() {
