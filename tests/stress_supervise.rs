@@ -72,7 +72,7 @@
 //! other tasks of the 2 workers, a few ms at worst; the shortest timeout
 //! is 50 ms on the same runtime's clock.
 
-#![cfg(not(loom))]
+#![cfg(all(not(loom), feature = "tokio"))]
 
 mod common;
 
