@@ -357,17 +357,34 @@ async fn tokio_tasks(rounds: u32, phase: Phase) -> f64 {
 /// cancellation ends them all at once (no one-by-one stop), then every
 /// handle is awaited.
 async fn part_many_tasks(rounds: u32, phase: Phase) -> f64 {
-    many_tasks(rounds, phase, false).await
+    many_tasks(rounds, phase, Stop::Parent).await
 }
 
 /// Part: as above, stopped the way a supervisor must (S10, S11): one by
 /// one in reverse start order, each closed and its task awaited before the
 /// next is closed.
 async fn part_many_tasks_ordered_stop(rounds: u32) -> f64 {
-    many_tasks(rounds, Phase::Stop, true).await
+    many_tasks(rounds, Phase::Stop, Stop::OneByOne).await
 }
 
-async fn many_tasks(rounds: u32, phase: Phase, ordered: bool) -> f64 {
+/// Part: as above, each task awaited under a 5 s `tokio::time::timeout`
+/// (a timer armed and dropped per child, as a shutdown timeout does).
+async fn part_many_tasks_ordered_stop_timeout(rounds: u32) -> f64 {
+    many_tasks(rounds, Phase::Stop, Stop::OneByOneTimeout).await
+}
+
+/// How the runs of `many_tasks` are stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// The parent token cancelled: all at once.
+    Parent,
+    /// Each `Many` closed in reverse order, its task awaited.
+    OneByOne,
+    /// The same, each await under a timeout.
+    OneByOneTimeout,
+}
+
+async fn many_tasks(rounds: u32, phase: Phase, stop: Stop) -> f64 {
     let mut total = Duration::ZERO;
     for _ in 0..rounds {
         let started = Started::new();
@@ -394,10 +411,15 @@ async fn many_tasks(rounds: u32, phase: Phase, ordered: bool) -> f64 {
         }
         started.wait().await;
         let all_started = Instant::now();
-        if ordered {
+        if stop != Stop::Parent {
             for (many, h) in manys.iter().zip(handles).rev() {
                 drop(many.close());
-                h.await.unwrap();
+                if stop == Stop::OneByOneTimeout {
+                    let timeout = Duration::from_secs(5);
+                    tokio::time::timeout(timeout, h).await.unwrap().unwrap();
+                } else {
+                    h.await.unwrap();
+                }
             }
         } else {
             token.cancel();
@@ -666,7 +688,7 @@ fn main() {
         report("restart latency", "ns per restart", &restart_cases, &m);
     }
 
-    let tree_cases: [Case; 11] = [
+    let tree_cases: [Case; 12] = [
         ("supervisor tree 100 x 100: start + shutdown", |n| {
             Box::pin(supervisor_tree(n, Phase::Whole))
         }),
@@ -699,6 +721,9 @@ fn main() {
         }),
         ("part: the same, shutdown one by one (S10)", |n| {
             Box::pin(part_many_tasks_ordered_stop(n))
+        }),
+        ("part: ... each under a 5 s timeout", |n| {
+            Box::pin(part_many_tasks_ordered_stop_timeout(n))
         }),
     ];
     if run("tree") {
