@@ -50,10 +50,12 @@
 //!    the last run's outcome; over all epochs, the `Started` and failed
 //!    `Exited` events equal the test's totals, and each supervisor's runs and
 //!    failures in its parent's counters equal the epochs and escalations the
-//!    wrapper saw.
+//!    wrapper saw, and the `GaveUp` stops announced equal the escalations.
 //! 5. Aborts: a run is aborted (its future dropped unfinished) exactly when
-//!    it ignored its cancellation, and the children the reports list as not
-//!    stopped in time are exactly those whose last run was aborted.
+//!    it ignored its cancellation, each abort of a child announced by one
+//!    `StopTimedOut` event, and the children the reports list as not stopped
+//!    in time (with their 50 ms) are exactly those whose last run was
+//!    aborted.
 //!
 //! Timing is never asserted: the 20 s bound only turns a hang into a
 //! failure. Run counts are printed (`--nocapture`) to show the chaos was
@@ -424,7 +426,8 @@ struct Seen {
     misordered: Vec<String>,
     /// Per supervisor: restart decisions.
     restarting: HashMap<String, u64>,
-    stop_timed_out: u64,
+    /// Per child name: `StopTimedOut` events.
+    stop_timed_out: HashMap<String, u64>,
     gave_up: u64,
     requested_exits: u64,
 }
@@ -462,7 +465,9 @@ fn hook(seen: &Arc<Mutex<Seen>>) -> impl Fn(&Event<'_>) + Send + Sync + 'static 
             Event::Restarting { supervisor, .. } => {
                 *seen.restarting.entry((*supervisor).to_owned()).or_default() += 1;
             }
-            Event::StopTimedOut { .. } => seen.stop_timed_out += 1,
+            Event::StopTimedOut { child, .. } => {
+                *seen.stop_timed_out.entry((*child).to_owned()).or_default() += 1;
+            }
             Event::Stopping {
                 reason: StopReason::GaveUp { .. },
                 ..
@@ -747,12 +752,19 @@ async fn run(chaos: Duration, seed: u64) {
                 leaf.name
             ));
         }
-        // Check 5: aborted exactly when it ignored its cancellation.
+        // Check 5: aborted exactly when it ignored its cancellation, each
+        // abort announced by a `StopTimedOut` event.
         let (ignored, aborted) = (leaf.ignored.load(SeqCst), leaf.aborted.load(SeqCst));
         let cooperative = leaf.aborted_cooperative.load(SeqCst);
-        if ignored != aborted || cooperative != 0 {
+        let timed_out = seen_now
+            .stop_timed_out
+            .get(&leaf.name)
+            .copied()
+            .unwrap_or(0);
+        if ignored != aborted || cooperative != 0 || timed_out != aborted {
             violations.push(format!(
-                "{}: {ignored} runs ignored their cancellation, {aborted} were aborted ({cooperative} of them cooperative)",
+                "{}: {ignored} runs ignored their cancellation, {aborted} were aborted \
+                 ({cooperative} of them cooperative), {timed_out} stop timeouts announced",
                 leaf.name
             ));
         }
@@ -796,6 +808,12 @@ async fn run(chaos: Duration, seed: u64) {
         .collect();
     let total_escalations: u64 = all_nested.iter().map(|n| n.escalations.load(SeqCst)).sum();
     let total_epochs: u64 = all_nested.iter().map(|n| n.epochs.load(SeqCst)).sum();
+    if seen_now.gave_up != total_escalations {
+        violations.push(format!(
+            "{} supervisors announced giving up; {total_escalations} escalations reached a parent",
+            seen_now.gave_up
+        ));
+    }
     println!(
         "stress_supervise: {total_runs} runs ({by_outcome:?}), {total_failures} failures, \
          restart decisions {:?}, {} requested exits, {total_escalations} escalations (gave up: {}), \
