@@ -517,7 +517,14 @@ impl Run {
                 _ => None,
             })
             .min();
-        let mut sleep = due.map(|due| Box::pin(tokio::time::sleep_until(due)));
+        // A due time already reached (a zero backoff) is handled without a
+        // timer: tokio's timer fires on 1 ms ticks, so a `sleep_until(now)`
+        // would hold every zero-backoff restart for up to a millisecond.
+        // Shutdown and exits still come first (S9): they are polled first.
+        let due_now = due.is_some_and(|due| due <= Instant::now());
+        let mut sleep = due
+            .filter(|_| !due_now)
+            .map(|due| Box::pin(tokio::time::sleep_until(due)));
         let Run {
             parent, abort, rx, ..
         } = self;
@@ -534,6 +541,9 @@ impl Run {
                 // The run holds a sender: the channel never closes.
                 let msg = msg.expect("the supervisor holds a sender");
                 return Poll::Ready(Next::Exit(msg));
+            }
+            if due_now {
+                return Poll::Ready(Next::Due);
             }
             if let Some(sleep) = sleep.as_mut() {
                 if sleep.as_mut().poll(cx).is_ready() {
@@ -792,7 +802,15 @@ impl Run {
     /// Waits for child `index`'s exit until `deadline` (forever if `None`),
     /// keeping other exits in the backlog; `None` on timeout or abort.
     async fn wait_for_exit(&mut self, index: usize, deadline: Option<Instant>) -> Option<ExitMsg> {
-        let mut sleep = deadline.map(|d| Box::pin(tokio::time::sleep_until(d)));
+        // The deadline's timer is armed lazily. Most stopped runs end at
+        // once: the cancellation just woke the run's task, which is next in
+        // this worker's queue. So the first time nothing has arrived, the
+        // supervisor wakes itself and steps aside for one scheduling round
+        // instead of arming a timer (registering and removing a timer entry
+        // doubled the cost of a one-by-one shutdown: benches/supervise.rs,
+        // BENCHMARKS.md "Supervision"). The deadline itself is unchanged.
+        let mut sleep = None;
+        let mut stepped_aside = false;
         loop {
             let Run {
                 abort, rx, backlog, ..
@@ -806,7 +824,14 @@ impl Run {
                         return Poll::Ready(None);
                     }
                 }
-                if let Some(sleep) = sleep.as_mut() {
+                if let Some(deadline) = deadline {
+                    if !stepped_aside {
+                        stepped_aside = true;
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    let sleep =
+                        sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
                     if sleep.as_mut().poll(cx).is_ready() {
                         return Poll::Ready(None);
                     }
