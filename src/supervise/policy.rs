@@ -332,9 +332,16 @@ impl Backoff {
     /// ```
     #[must_use]
     pub fn delay(&self, k: u32) -> Duration {
-        let exponent = k.saturating_sub(1);
+        // A zero delay or a factor of 1 never grows: answer at once (`k`
+        // grows with every restart of a crash loop, so a loop over it would
+        // make each restart slower than the last). Otherwise the delay at
+        // least doubles per step and reaches `max` within 94 steps (a
+        // `Duration` holds under 2^94 ns).
+        if self.initial.is_zero() || self.factor == 1 {
+            return self.initial.min(self.max);
+        }
         let mut delay = self.initial;
-        for _ in 0..exponent {
+        for _ in 0..k.saturating_sub(1) {
             if delay >= self.max {
                 break;
             }
@@ -649,6 +656,17 @@ mod tests {
             [ms(10), ms(20), ms(40), ms(50), ms(50), ms(10), ms(20)]
         );
         assert_eq!(p.consecutive(0), 2);
+    }
+
+    #[test]
+    fn the_delay_of_a_long_crash_loop_is_computed_in_bounded_steps() {
+        let ms = Duration::from_millis;
+        assert_eq!(Backoff::none().delay(u32::MAX), Duration::ZERO);
+        let flat = Backoff::default().initial(ms(7)).factor(1);
+        assert_eq!(flat.delay(u32::MAX), ms(7));
+        let grows = Backoff::default().initial(Duration::from_nanos(1)).max(Duration::MAX);
+        assert_eq!(grows.delay(u32::MAX), Duration::MAX);
+        assert_eq!(grows.delay(11), Duration::from_nanos(1024));
     }
 
     #[test]
