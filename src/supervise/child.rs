@@ -5,12 +5,14 @@
 use core::fmt;
 use std::error::Error as StdError;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
+
 use crate::lifecycle::context::Context;
 use crate::supervise::policy::{Backoff, Restart};
+use crate::supervise::run::{spawn_run, RunEnd};
 use crate::task::group::{BoxError, SharedError};
 
 /// The error of a child's run: a failure, or a wish about what comes next
@@ -151,9 +153,6 @@ impl fmt::Display for ChildError {
     }
 }
 
-/// The future of one run.
-pub(crate) type RunFuture = Pin<Box<dyn Future<Output = Result<(), ChildError>> + Send + 'static>>;
-
 /// What a child runs: one call of [`serve`](Service::serve) is one run,
 /// which should return when `ctx` is cancelled (suture's `Serve(ctx)`).
 ///
@@ -199,14 +198,14 @@ where
     }
 }
 
-/// A [`Service`] behind a pointer, its future boxed.
+/// A [`Service`] behind a pointer: spawns its runs.
 pub(crate) trait ErasedService: Send + Sync + 'static {
-    fn serve_boxed(&self, ctx: Context) -> RunFuture;
+    fn spawn_run(self: Arc<Self>, ctx: Context, end: RunEnd) -> JoinHandle<()>;
 }
 
 impl<S: Service> ErasedService for S {
-    fn serve_boxed(&self, ctx: Context) -> RunFuture {
-        Box::pin(self.serve(ctx))
+    fn spawn_run(self: Arc<Self>, ctx: Context, end: RunEnd) -> JoinHandle<()> {
+        spawn_run(self, ctx, end)
     }
 }
 

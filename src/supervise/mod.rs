@@ -149,6 +149,7 @@ mod child;
 mod event;
 mod policy;
 mod report;
+mod run;
 mod supervisor;
 
 pub use child::{Child, ChildError, Service};
