@@ -654,18 +654,31 @@ fn s12_a_nested_supervisor_that_gives_up_is_a_failure_its_parent_restarts() {
 fn s13_dropping_the_supervisor_aborts_every_child() {
     paused(async {
         let dropped = Arc::new(AtomicUsize::new(0));
+        // A child that hands work to another task under its context.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handing = Child::new("hands off", move |ctx: Context| {
+            let _ = tx.send(ctx.child_token());
+            async move {
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        });
         let sup = Supervisor::builder("s")
             .child(stuck("a", &dropped))
             .child(stuck("b", &dropped))
+            .child(handing)
             .build();
         let task = tokio::spawn(sup.run(&CancellationToken::new()));
         sleep(ms(5)).await;
+        let work = rx.try_recv().unwrap();
+        assert!(!work.is_cancelled());
         task.abort();
         assert!(task.await.unwrap_err().is_cancelled());
         for _ in 0..10 {
             tokio::task::yield_now().await;
         }
         assert_eq!(dropped.load(Ordering::SeqCst), 2);
+        assert!(work.is_cancelled(), "the children's contexts are cancelled");
     });
 }
 

@@ -664,7 +664,9 @@ mod tests {
         assert_eq!(Backoff::none().delay(u32::MAX), Duration::ZERO);
         let flat = Backoff::default().initial(ms(7)).factor(1);
         assert_eq!(flat.delay(u32::MAX), ms(7));
-        let grows = Backoff::default().initial(Duration::from_nanos(1)).max(Duration::MAX);
+        let grows = Backoff::default()
+            .initial(Duration::from_nanos(1))
+            .max(Duration::MAX);
         assert_eq!(grows.delay(u32::MAX), Duration::MAX);
         assert_eq!(grows.delay(11), Duration::from_nanos(1024));
     }

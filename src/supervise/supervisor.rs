@@ -7,8 +7,8 @@
 //!   its state: no lock is shared with the children except the counters
 //!   (`Spec::stats`, read by [`Supervisor::children`]). It handles one thing
 //!   at a time (S9): its shutdown trigger, then exits, then due restarts.
-//! * Each child is a `Many` whose parent is the run's own token, so a
-//!   dropped run closes every child (S13). Each run of a child is a tokio
+//! * Each child is a `Many` whose only handle the run holds, so a dropped
+//!   run closes every child (S13: the last handle closes the instance). Each run of a child is a tokio
 //!   task holding the run's `Guard`; the task catches a panic, drops the
 //!   guard (the run has ended, S2), then sends its exit on a channel, so
 //!   exits arrive in the order they happened and the next `start()` cannot
@@ -33,13 +33,13 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use crate::lifecycle::context::{Context, Parent};
 use crate::lifecycle::many::Many;
 use crate::supervise::child::{Child, ChildError, ErasedService, Service};
-use crate::supervise::run::{ExitMsg, RunEnd};
 use crate::supervise::event::{emit, Event, Hook};
 use crate::supervise::policy::Restart;
 use crate::supervise::policy::{
     Backoff, ChildPolicy, Decision, Intensity, Policy, RestartSet, Strategy,
 };
 use crate::supervise::report::{ChildStats, Exit, Report, StopReason, SupervisorError};
+use crate::supervise::run::{ExitMsg, RunEnd};
 
 /// Runs children and restarts them by a policy: restart types, a strategy,
 /// backoff and a restart intensity, with an ordered shutdown
@@ -276,7 +276,10 @@ impl Supervisor {
     /// Spawn it (`tokio::spawn(sup.run(&token))`, or
     /// `runcycle::spawn` for a bounded `shutdown`) or await it. Must run in
     /// a tokio runtime: children are tokio tasks. Dropping the future
-    /// aborts every child (S13).
+    /// aborts every child (S13). Two runs of one `Supervisor` at once are
+    /// independent, except that [`children`](Supervisor::children) then
+    /// mixes their counters (the report of each run is its own only if
+    /// the runs do not overlap).
     ///
     /// # Errors
     ///
@@ -380,9 +383,10 @@ struct Run {
     parent: Pin<Box<WaitForCancellationFutureOwned>>,
     parent_token: CancellationToken,
     abort: Option<Pin<Box<WaitForCancellationFutureOwned>>>,
-    /// The children's parent: cancelled when the run ends or is dropped
-    /// (S13).
-    token: CancellationToken,
+    /// The children, each with the only handle of its `Many`: dropping the
+    /// run drops them, which closes every child and cancels its run's
+    /// context (the crate's rule: the last handle closes the instance),
+    /// with no parent token and no parent watch per child (S13).
     slots: Vec<Slot>,
     policy: Policy,
     tx: mpsc::UnboundedSender<ExitMsg>,
@@ -396,9 +400,9 @@ struct Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        // S13: nothing keeps running detached. (After a normal end every
-        // slot is Finished and this only cancels an unused token.)
-        self.token.cancel();
+        // S13: nothing keeps running detached: each running task is
+        // aborted here, and each `Many` closes when `slots` drops after
+        // this. (After a normal end every slot is Finished.)
         for slot in &self.slots {
             if let Phase::Running { task, .. } = &slot.phase {
                 task.abort();
@@ -409,12 +413,11 @@ impl Drop for Run {
 
 impl Run {
     fn new(spec: Arc<Spec>, parent_token: CancellationToken) -> Run {
-        let token = CancellationToken::new();
         let slots = spec
             .children
             .iter()
             .map(|_| Slot {
-                many: Many::with_parent(&token),
+                many: Many::new(),
                 phase: Phase::Finished,
             })
             .collect();
@@ -442,7 +445,6 @@ impl Run {
                 .abort
                 .as_ref()
                 .map(|t| Box::pin(t.clone().cancelled_owned())),
-            token,
             slots,
             policy,
             tx,
