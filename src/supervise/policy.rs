@@ -659,6 +659,13 @@ mod tests {
     }
 
     #[test]
+    fn no_backoff_has_no_jitter_either() {
+        // So that `Backoff::none().initial(d)` restarts exactly after `d`.
+        let exact = Backoff::default().initial(Duration::ZERO).jitter(0.0);
+        assert_eq!(Backoff::none(), exact);
+    }
+
+    #[test]
     fn the_delay_of_a_long_crash_loop_is_computed_in_bounded_steps() {
         let ms = Duration::from_millis;
         assert_eq!(Backoff::none().delay(u32::MAX), Duration::ZERO);
