@@ -7,8 +7,10 @@
 //! from Stopped (`closed_vs_close_stopped`, and blocking,
 //! `closed_blocking_vs_close_stopped`), the last handle dropped
 //! (`closed_vs_last_drop`), the parent's cancellation
-//! (`closed_vs_parent_cancel`), and a close that waits for the run in
-//! progress to complete (`closed_vs_close_running`). The async waits are
+//! (`closed_vs_parent_cancel`), a close that waits for the run in
+//! progress to complete (`closed_vs_close_running`), and a restart then a
+//! close (`closed_vs_restart_close`: a new run, which clears the run
+//! waiters' bit, must not matter to the closed wait). The async waits are
 //! polled by hand with a counting waker, as an executor would: again only
 //! when woken (`loom::future::block_on` may wake spuriously, which would
 //! hide a lost wake-up). Once the closing thread is joined the instance is
@@ -293,12 +295,32 @@ fn closed_vs_parent_cancel() {
 /// only once both are done.
 #[test]
 fn closed_vs_close_running() {
-    common::model("loom_many::closed_vs_close_running", Some(3), || {
+    common::model("loom_many::closed_vs_close_running", None, || {
         let many = Many::new();
         let guard = many.start().unwrap();
         let closed = many.closed();
         let completer = thread::spawn(move || drop(guard));
         drop(many.close());
         poll_until_closed(&many, closed, completer, 1);
+    });
+}
+
+/// A closed wait on a Stopped instance while another thread restarts it
+/// (a new run, which clears the run waiters' bit `W`), ends that run and
+/// closes it: only the close wakes the wait for good.
+#[test]
+fn closed_vs_restart_close() {
+    common::model("loom_many::closed_vs_restart_close", None, || {
+        let many = Many::new();
+        drop(many.start().unwrap());
+        let closed = many.closed();
+        let restarter = {
+            let many = many.clone();
+            thread::spawn(move || {
+                drop(many.start().unwrap());
+                drop(many.close());
+            })
+        };
+        poll_until_closed(&many, closed, restarter, 2);
     });
 }
