@@ -383,10 +383,9 @@ fn a_pending_closed_future_is_woken_by_the_close() {
             futures::executor::block_on(async move {
                 let mut closed = std::pin::pin!(closed);
                 // Poll once (registering the wait), then let the closer go.
-                let first = futures::future::poll_fn(|cx| {
-                    std::task::Poll::Ready(closed.as_mut().poll(cx))
-                })
-                .await;
+                let first =
+                    futures::future::poll_fn(|cx| std::task::Poll::Ready(closed.as_mut().poll(cx)))
+                        .await;
                 polled.wait();
                 if first.is_pending() {
                     closed.await;
@@ -401,7 +400,10 @@ fn a_pending_closed_future_is_woken_by_the_close() {
     let joined = thread::spawn(move || waiter.join());
     let deadline = std::time::Instant::now() + BOUND;
     while !joined.is_finished() {
-        assert!(std::time::Instant::now() < deadline, "the close did not wake the closed future");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the close did not wake the closed future"
+        );
         thread::sleep(Duration::from_millis(1));
     }
     joined.join().unwrap().unwrap();

@@ -415,7 +415,12 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
                 m.phase()
             );
             if let Inst::Many(many) = inst {
-                assert_eq!(many.run_number(), r.starts, "run_number() in {:?}", m.phase());
+                assert_eq!(
+                    many.run_number(),
+                    r.starts,
+                    "run_number() in {:?}",
+                    m.phase()
+                );
             }
             if r.eager_context {
                 assert_eq!(

@@ -297,7 +297,6 @@ impl Many {
     /// # Ok::<(), runcycle::ClosedError>(())
     /// # }).unwrap();
     /// ```
-
     // Called for its effect: the Transition is extra information.
     #[allow(clippy::must_use_candidate)]
     pub fn stop(&self) -> Result<Transition, ClosedError> {

@@ -94,8 +94,8 @@ impl Word {
             0b0101 => Phase::Stopping,
             0b1001 => Phase::Closing,
             0b0010 => Phase::Stopped,
-            0b0011 => Phase::Closed,
-            CLOSED_NEVER_STARTED => Phase::Closed,
+            // The second code: closed before any start (`NEVER_STARTED`).
+            0b0011 | CLOSED_NEVER_STARTED => Phase::Closed,
             bits => unreachable!("runcycle: corrupt state word (phase bits {bits:#06b})"),
         }
     }
