@@ -397,16 +397,18 @@ fn a_pending_closed_future_is_woken_by_the_close() {
     // Restarts do not wake it for good: it stays pending until the close.
     drop(many.start().unwrap());
     many.close();
-    let joined = thread::spawn(move || waiter.join());
+    join_within(waiter, "the close did not wake the closed future");
+}
+
+/// Joins `thread`, failing with `what` if it has not finished within
+/// [`BOUND`] (a hang turned into a failure; the thread is left behind).
+fn join_within<T>(thread: thread::JoinHandle<T>, what: &str) -> T {
     let deadline = std::time::Instant::now() + BOUND;
-    while !joined.is_finished() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the close did not wake the closed future"
-        );
+    while !thread.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
         thread::sleep(Duration::from_millis(1));
     }
-    joined.join().unwrap().unwrap();
+    thread.join().unwrap()
 }
 
 /// Async on an executor: `closed().await` cut short by a close from another
@@ -415,13 +417,11 @@ fn a_pending_closed_future_is_woken_by_the_close() {
 fn closed_future_resolves_on_close_from_another_thread() {
     let many = Many::new();
     drop(many.start().unwrap());
+    let closed = many.closed();
+    let waiter = thread::spawn(move || futures::executor::block_on(closed));
     let closer = many.clone();
-    futures::executor::block_on(async {
-        let closed = many.closed();
-        let t = thread::spawn(move || drop(closer.close()));
-        closed.await;
-        t.join().unwrap();
-    });
+    thread::spawn(move || drop(closer.close())).join().unwrap();
+    join_within(waiter, "the close did not wake the closed future");
     futures::executor::block_on(many.closed());
 }
 
