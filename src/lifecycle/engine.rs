@@ -97,9 +97,11 @@
 //!   `loom-tests/plants/closed-load.patch` plants and `loom_many` catches.
 //!   Cost: a transition that does not enter `Closed` (every `start`,
 //!   `stop`, and completion into `Stopped`) pays one comparison of the
-//!   cell's next phase; the entry into `Closed` pays one `Acquire` load
-//!   of the event's list pointer (null, and no allocation, if nobody ever
-//!   waited for the close), and the list lock only if somebody did.
+//!   cell's next phase here (and one in [`Word::after`], for the code that
+//!   remembers a close before any start); the entry into `Closed` pays one
+//!   `Acquire` load of the event's list pointer (null, and no allocation,
+//!   if nobody ever waited for the close), and the list lock only if
+//!   somebody did. The instance grows by one pointer (the event).
 //!
 //! # Locks and deadlock freedom
 //!
