@@ -361,11 +361,8 @@ impl Inner {
                     }
                     if cell.next == Phase::Closed {
                         // Invariant E9: this swap entered `Closed` (a
-                        // no-op on `Closed` returned above). No allocation
-                        // and no lock if nobody ever listened.
-                        if self.closed.total_listeners() != 0 {
-                            self.closed.notify(usize::MAX);
-                        }
+                        // no-op on `Closed` returned above).
+                        self.notify_closed();
                     }
                     return Applied { prev: cur, cell };
                 }
@@ -450,6 +447,18 @@ impl Inner {
             None
         } else {
             Some(listener)
+        }
+    }
+
+    /// Wakes the closed waiters after the swap that entered `Closed`
+    /// (invariant E9): no allocation and no lock if nobody ever listened.
+    /// Out of line and cold: once per instance, kept out of the code of
+    /// the transitions that start and end runs.
+    #[cold]
+    #[inline(never)]
+    fn notify_closed(&self) {
+        if self.closed.total_listeners() != 0 {
+            self.closed.notify(usize::MAX);
         }
     }
 
