@@ -51,6 +51,9 @@ plants=(
   "group-abort-no-recheck|loom_group|abort_vs_pending_task"
   "group-inexact-as-exact|loom_group|old_abort_then_new_abort"
   "group-accept-split|loom_group|close_vs_spawn"
+  "closed-load|loom_many|closed_vs_close_stopped"
+  "closed-no-recheck|loom_many|closed_blocking_vs_close_stopped"
+  "closed-stopped-no-notify|loom_many|closed_vs_close_stopped"
 )
 
 scratch=$(mktemp -d)

@@ -347,6 +347,7 @@ mod sync;
 #[cfg(feature = "tokio")]
 mod task;
 
+pub use lifecycle::closed::ClosedWait;
 pub use lifecycle::context::{Context, Parent};
 pub use lifecycle::error::{ClosedError, StartError, TimedOut};
 pub use lifecycle::guard::Guard;

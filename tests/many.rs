@@ -7,6 +7,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
+use std::future::Future;
+
 use runcycle::{ClosedError, Many, StartError, State};
 use tokio_util::sync::CancellationToken;
 
@@ -240,4 +242,294 @@ fn debug_shows_the_decoded_state() {
         debug.contains("Stopping") && debug.contains("Running"),
         "{debug}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// The closed wait (`Many::closed`, spec/README.md section 15)
+// ---------------------------------------------------------------------------
+
+/// A thread blocked on `closed()` while the instance is Stopped, woken by a
+/// `close()` from another thread.
+#[test]
+fn closed_resolves_on_close_from_stopped() {
+    let many = Many::new();
+    drop(many.start().unwrap());
+    let closed = many.closed();
+    assert!(!closed.is_done(), "Stopped is not Closed");
+    let waiter = {
+        let closed = closed.clone();
+        thread::spawn(move || closed.wait_timeout(BOUND))
+    };
+    let closer = many.clone();
+    thread::spawn(move || drop(closer.close())).join().unwrap();
+    assert_eq!(waiter.join().unwrap(), Ok(()));
+    assert!(closed.is_done());
+    assert_eq!(many.state(), State::Closed);
+}
+
+#[test]
+fn closed_resolves_on_close_from_created() {
+    let many = Many::new();
+    let closed = many.closed();
+    assert!(!closed.is_done(), "Created is not Closed");
+    let waiter = {
+        let closed = closed.clone();
+        thread::spawn(move || closed.wait_timeout(BOUND))
+    };
+    many.close();
+    assert_eq!(waiter.join().unwrap(), Ok(()));
+    assert!(closed.is_done() && many.closed().is_done());
+}
+
+/// A close requested while a run is in progress (Closing) resolves the
+/// closed wait only once the run has ended.
+#[test]
+fn closed_resolves_on_close_while_running_only_after_the_run_ends() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let closed = many.closed();
+    let close = many.close();
+    assert!(!closed.is_done(), "Closing is not Closed");
+    assert!(
+        closed.wait_timeout(Duration::from_millis(1)).is_err(),
+        "the run is still in progress"
+    );
+    let waiter = {
+        let closed = closed.clone();
+        thread::spawn(move || closed.wait_timeout(BOUND))
+    };
+    thread::spawn(move || drop(guard)).join().unwrap();
+    assert_eq!(waiter.join().unwrap(), Ok(()));
+    assert!(close.is_done() && closed.is_done());
+}
+
+#[test]
+fn closed_resolves_on_parent_cancel_while_stopped() {
+    let parent = CancellationToken::new();
+    let many = Many::with_parent(&parent);
+    drop(many.start().unwrap());
+    let closed = many.closed();
+    let waiter = {
+        let closed = closed.clone();
+        thread::spawn(move || closed.wait_timeout(BOUND))
+    };
+    thread::spawn(move || parent.cancel()).join().unwrap();
+    assert_eq!(waiter.join().unwrap(), Ok(()));
+    assert_eq!(many.state(), State::Closed);
+}
+
+#[test]
+fn closed_resolves_on_parent_cancel_while_running_after_the_run() {
+    let parent = CancellationToken::new();
+    let many = Many::with_parent(&parent);
+    let guard = many.start().unwrap();
+    let closed = many.closed();
+    parent.cancel();
+    assert!(guard.context().is_cancelled());
+    assert!(!closed.is_done(), "the run is still in progress");
+    drop(guard);
+    assert!(closed.is_done());
+    assert_eq!(closed.wait_timeout(BOUND), Ok(()));
+}
+
+/// The closed wait is not a handle: dropping the last `Many` closes the
+/// instance and resolves it.
+#[test]
+fn closed_resolves_on_last_handle_drop() {
+    let many = Many::new();
+    drop(many.start().unwrap());
+    let closed = many.closed();
+    let waiter = {
+        let closed = closed.clone();
+        thread::spawn(move || closed.wait_timeout(BOUND))
+    };
+    thread::spawn(move || drop(many)).join().unwrap();
+    assert_eq!(waiter.join().unwrap(), Ok(()));
+    assert!(closed.is_done());
+}
+
+/// Pending while Created, Running, Stopping and Stopped, across restarts;
+/// stop and completion do not resolve it.
+#[test]
+fn closed_stays_pending_until_closed_across_restarts() {
+    let many = Many::new();
+    let closed = many.closed();
+    for _ in 0..3 {
+        let guard = many.start().unwrap();
+        assert!(!closed.is_done(), "Running");
+        let stop = many.stop().unwrap();
+        assert!(!closed.is_done(), "Stopping");
+        drop(guard);
+        assert!(stop.is_done());
+        assert!(!closed.is_done(), "Stopped");
+        assert!(closed.wait_timeout(Duration::from_millis(1)).is_err());
+    }
+    assert_eq!(many.state(), State::Stopped);
+    many.close();
+    assert!(closed.is_done());
+}
+
+/// A closed future pending in another thread's executor (between restarts,
+/// as a supervisor's backoff sleep would be) is woken by the close.
+#[test]
+fn a_pending_closed_future_is_woken_by_the_close() {
+    let many = Many::new();
+    drop(many.start().unwrap());
+    let polled = Arc::new(Barrier::new(2));
+    let waiter = {
+        let closed = many.closed();
+        let polled = Arc::clone(&polled);
+        thread::spawn(move || {
+            futures::executor::block_on(async move {
+                let mut closed = std::pin::pin!(closed);
+                // Poll once (registering the wait), then let the closer go.
+                let first =
+                    futures::future::poll_fn(|cx| std::task::Poll::Ready(closed.as_mut().poll(cx)))
+                        .await;
+                polled.wait();
+                if first.is_pending() {
+                    closed.await;
+                }
+            });
+        })
+    };
+    polled.wait();
+    // Restarts do not wake it for good: it stays pending until the close.
+    drop(many.start().unwrap());
+    many.close();
+    join_within(waiter, "the close did not wake the closed future");
+}
+
+/// Joins `thread`, failing with `what` if it has not finished within
+/// [`BOUND`] (a hang turned into a failure; the thread is left behind).
+fn join_within<T>(thread: thread::JoinHandle<T>, what: &str) -> T {
+    let deadline = std::time::Instant::now() + BOUND;
+    while !thread.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        thread::sleep(Duration::from_millis(1));
+    }
+    thread.join().unwrap()
+}
+
+/// Async on an executor: `closed().await` cut short by a close from another
+/// thread, and a closed wait resolved at once once Closed.
+#[test]
+fn closed_future_resolves_on_close_from_another_thread() {
+    let many = Many::new();
+    drop(many.start().unwrap());
+    let closed = many.closed();
+    let waiter = thread::spawn(move || futures::executor::block_on(closed));
+    let closer = many.clone();
+    thread::spawn(move || drop(closer.close())).join().unwrap();
+    join_within(waiter, "the close did not wake the closed future");
+    futures::executor::block_on(many.closed());
+}
+
+#[test]
+fn closed_wait_deadline_and_timeout() {
+    let many = Many::new();
+    let closed = many.closed();
+    let soon = std::time::Instant::now() + Duration::from_millis(1);
+    assert!(closed.wait_deadline(soon).is_err());
+    assert!(closed.wait_timeout(Duration::from_millis(1)).is_err());
+    assert!(!closed.is_done(), "a timed-out wait changes nothing");
+    assert_eq!(many.state(), State::Created);
+    many.close();
+    let later = std::time::Instant::now() + BOUND;
+    assert_eq!(closed.wait_deadline(later), Ok(()));
+    assert_eq!(closed.wait_timeout(Duration::MAX), Ok(()));
+    closed.wait();
+}
+
+#[test]
+fn closed_debug_says_whether_closed() {
+    let many = Many::new();
+    let closed = many.closed();
+    assert_eq!(format!("{closed:?}"), "ClosedWait { closed: false, .. }");
+    many.close();
+    assert_eq!(format!("{closed:?}"), "ClosedWait { closed: true, .. }");
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn closed_blocking_wait_panics_on_a_runtime_thread() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for call in ["wait", "wait_timeout", "wait_deadline"] {
+        let many = Many::new();
+        many.close(); // even when already closed
+        let closed = many.closed();
+        let panic = runtime.block_on(async {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match call {
+                "wait" => closed.wait(),
+                "wait_timeout" => closed.wait_timeout(BOUND).unwrap(),
+                _ => closed
+                    .wait_deadline(std::time::Instant::now() + BOUND)
+                    .unwrap(),
+            }))
+            .expect_err("a blocking wait on a runtime thread")
+        });
+        let message = panic.downcast_ref::<String>().expect("a formatted message");
+        assert!(
+            message.contains(&format!(
+                "`runcycle::ClosedWait::{call}` cannot block a thread that drives a tokio runtime"
+            )),
+            "{message}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The run number
+// ---------------------------------------------------------------------------
+
+#[test]
+fn run_numbers_count_the_started_runs() {
+    let many = Many::new();
+    assert_eq!(many.run_number(), 0, "no run started");
+    let stop = many.stop().unwrap();
+    assert!(stop.is_done());
+    assert_eq!(many.run_number(), 0, "a stop on Created starts nothing");
+    for n in 1..=5 {
+        let guard = many.start().unwrap();
+        assert_eq!((many.run_number(), guard.run_number()), (n, n));
+        assert_eq!(many.start().unwrap_err(), StartError::Running);
+        assert_eq!(many.run_number(), n, "a refused start starts nothing");
+        drop(many.stop().unwrap());
+        assert_eq!(guard.run_number(), n, "Stopping: the guard's run");
+        drop(guard);
+        assert_eq!(many.run_number(), n, "Stopped: the last run");
+    }
+    many.close();
+    assert_eq!(many.run_number(), 5, "a close keeps the last run's number");
+    assert_eq!(many.start().unwrap_err(), StartError::Closed);
+    assert_eq!(many.run_number(), 5);
+}
+
+#[test]
+fn a_many_closed_before_any_start_has_run_number_zero() {
+    let many = Many::new();
+    many.close();
+    assert_eq!((many.state(), many.run_number()), (State::Closed, 0));
+    many.close();
+    assert_eq!(many.run_number(), 0);
+
+    let parent = CancellationToken::new();
+    let child = Many::with_parent(&parent);
+    parent.cancel();
+    assert_eq!((child.state(), child.run_number()), (State::Closed, 0));
+    assert_eq!(child.start().unwrap_err(), StartError::Closed);
+    assert_eq!(child.run_number(), 0);
+}
+
+#[test]
+fn a_close_while_running_keeps_the_runs_number() {
+    let many = Many::new();
+    drop(many.start().unwrap());
+    let guard = many.start().unwrap();
+    many.close();
+    assert_eq!((many.run_number(), guard.run_number()), (2, 2));
+    drop(guard);
+    assert_eq!((many.state(), many.run_number()), (State::Closed, 2));
 }

@@ -7,7 +7,10 @@
 //! `ShotTest` the `StateMachineTest` (the real instance). After every step
 //! the call's return value, `state()`, `done()` resolved, optionally
 //! `context()` cancelled, and every context, `done()` wait and stop/close
-//! wait taken in an earlier step are compared with the model.
+//! wait taken in an earlier step are compared with the model; for `Many`
+//! also `run_number()` (the starts that returned ok, spec/README.md section
+//! 14) and a `closed()` wait taken at creation, resolved exactly when the
+//! model's state is Closed (section 15; it outlives the handles).
 //!
 //! Cases: 1,000 per property, or `PROPTEST_CASES`. Failing seeds persist in
 //! `proptest-regressions/model_sequential/`.
@@ -26,7 +29,7 @@ use proptest::prelude::*;
 use proptest::strategy::{Union, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
-use runcycle::{Guard, StartError, State, Wait};
+use runcycle::{ClosedWait, Guard, StartError, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// One step of a sequence.
@@ -102,6 +105,8 @@ struct RefState {
     dones: Vec<WaitRef>,
     /// What each stop/close wait taken waits for.
     waits: Vec<WaitRef>,
+    /// The starts that returned ok: what `Many::run_number` says.
+    starts: u64,
     expect: Expect,
 }
 
@@ -145,6 +150,7 @@ impl<const KIND: u8, const BUG: u8> ReferenceStateMachine for Machine<KIND, BUG>
                     contexts: Vec::new(),
                     dones: Vec::new(),
                     waits: Vec::new(),
+                    starts: 0,
                     expect: Expect::Nothing,
                 }
             })
@@ -209,7 +215,13 @@ impl<const KIND: u8, const BUG: u8> ReferenceStateMachine for Machine<KIND, BUG>
     fn apply(mut state: RefState, op: &Op) -> RefState {
         let m = &mut state.model;
         state.expect = match op {
-            Op::Start => Expect::Start(m.start()),
+            Op::Start => {
+                let started = m.start();
+                if started.is_ok() {
+                    state.starts += 1;
+                }
+                Expect::Start(started)
+            }
             Op::Complete { .. } => {
                 m.complete();
                 Expect::Nothing
@@ -272,6 +284,8 @@ struct Sut {
     contexts: Vec<runcycle::Context>,
     dones: Vec<Wait>,
     waits: Vec<Wait>,
+    /// `Many::closed()`, taken at creation (None for One).
+    closed: Option<ClosedWait>,
 }
 
 impl Sut {
@@ -299,7 +313,12 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
             }
         };
         let inst = Inst::new(r.model.kind(), parent.as_ref());
+        let closed = match &inst {
+            Inst::One(_) => None,
+            Inst::Many(many) => Some(many.closed()),
+        };
         Sut {
+            closed,
             parent,
             handles: vec![inst],
             guard: None,
@@ -395,6 +414,14 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
                 "done() resolved in {:?}",
                 m.phase()
             );
+            if let Inst::Many(many) = inst {
+                assert_eq!(
+                    many.run_number(),
+                    r.starts,
+                    "run_number() in {:?}",
+                    m.phase()
+                );
+            }
             if r.eager_context {
                 assert_eq!(
                     inst.context().is_cancelled(),
@@ -403,6 +430,14 @@ impl<const KIND: u8, const BUG: u8> StateMachineTest for ShotTest<KIND, BUG> {
                     m.phase()
                 );
             }
+        }
+        if let Some(closed) = &sut.closed {
+            assert_eq!(
+                closed.is_done(),
+                m.state() == State::Closed,
+                "closed() resolved in {:?}",
+                m.phase()
+            );
         }
         assert_eq!(sut.contexts.len(), r.contexts.len());
         for (i, (ctx, run)) in sut.contexts.iter().zip(&r.contexts).enumerate() {

@@ -1,7 +1,12 @@
 //! Every row of `spec/transitions.md`, for both types, checked through the
 //! public API only: the instance is driven into the row's state, the event
 //! is applied, and the return value, the next state, the context, `done` and
-//! the call's wait are compared with what the row says.
+//! the call's wait are compared with what the row says. For `Many`, also
+//! the rules spec/README.md states in prose (sections 14 and 15): the run
+//! number grows by one exactly at a start that returns ok, and a closed
+//! wait (`Many::closed`) is resolved exactly in the states whose `state()`
+//! is Closed, and a pending one (polled) is woken by the row that enters
+//! Closed.
 //!
 //! The expected values come from the spec document (parsed by
 //! `tests/common/spec.rs`), not from the crate's own table.
@@ -10,11 +15,15 @@
 
 mod common;
 
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Wake, Waker};
 use std::time::Duration;
 
 use common::model::public;
 use common::spec::{self, Event, Kind, Oracle, Phase, Returns};
-use runcycle::{Guard, Many, One, StartError, State, Wait};
+use runcycle::{ClosedWait, Guard, Many, One, StartError, State, Wait};
 use tokio_util::sync::CancellationToken;
 
 /// One or Many behind one interface, for table-driven tests.
@@ -59,6 +68,13 @@ impl Inst {
         match self {
             Inst::One(i) => i.close(),
             Inst::Many(i) => i.close(),
+        }
+    }
+    /// `Many::closed` and `Many::run_number`; `None` for One.
+    fn closed_and_run_number(&self) -> Option<(ClosedWait, u64)> {
+        match self {
+            Inst::One(_) => None,
+            Inst::Many(i) => Some((i.closed(), i.run_number())),
         }
     }
     /// `Many::stop`; its `ClosedError` as `StartError::Closed`, the
@@ -162,6 +178,19 @@ fn check_row(row: &spec::Transition) {
     let done = s.inst.done();
     let done_was_resolved = done.is_done();
     let prev = public_state(&row.state);
+    // Many's closed wait, polled once (registered) if pending, and its run
+    // number, before the event (spec/README.md, sections 14 and 15).
+    let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+    let waker = Waker::from(Arc::clone(&wakes));
+    let mut closed_before = s.inst.closed_and_run_number().map(|(closed, runs)| {
+        let mut closed = Box::pin(closed);
+        let ready = closed
+            .as_mut()
+            .poll(&mut TaskContext::from_waker(&waker))
+            .is_ready();
+        assert_eq!(ready, prev == State::Closed, "{what}: closed() before");
+        (closed, runs)
+    });
 
     let (returns, wait) = match row.event.as_str() {
         "start" => match s.inst.start() {
@@ -199,6 +228,30 @@ fn check_row(row: &spec::Transition) {
     };
     assert_eq!(returns, row.returns, "{what}: returns");
     assert_eq!(observe(&row.kind, &s.inst), row.next, "{what}: next state");
+    if let Some((closed, runs_before)) = closed_before.as_mut() {
+        let closed_now = public_state(&row.next) == State::Closed;
+        let entered = closed_now && prev != State::Closed;
+        assert_eq!(closed.is_done(), closed_now, "{what}: closed() after");
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst) > 0,
+            entered,
+            "{what}: the pending closed wait is woken by the entry into Closed, and only by it"
+        );
+        if entered {
+            let ready = closed
+                .as_mut()
+                .poll(&mut TaskContext::from_waker(&waker))
+                .is_ready();
+            assert!(ready, "{what}: the woken closed wait is ready");
+        }
+        let started = row.event == "start" && row.returns == "ok";
+        let (_, runs_now) = s.inst.closed_and_run_number().unwrap();
+        assert_eq!(
+            runs_now,
+            *runs_before + u64::from(started),
+            "{what}: run_number counts the starts that return ok"
+        );
+    }
 
     if row.new_run {
         // The previous run's context stays cancelled and its done resolved;
@@ -234,6 +287,15 @@ fn check_row(row: &spec::Transition) {
             assert!(wait.is_done(), "{what}: the wait resolves at the exit");
             assert_eq!(wait.wait_timeout(Duration::from_secs(10)), Ok(()));
         }
+    }
+}
+
+/// Counts the wake-ups of a future polled by hand.
+struct Wakes(AtomicUsize);
+
+impl Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -274,6 +336,15 @@ fn every_read_row_holds_for_both_kinds() {
                 read.done_resolved,
                 "{what}: done()"
             );
+            // spec/README.md, section 15: the closed wait is resolved
+            // exactly where `state()` is Closed.
+            if let Some((closed, _)) = s.inst.closed_and_run_number() {
+                assert_eq!(
+                    closed.is_done(),
+                    read.public_state == "Closed",
+                    "{what}: closed()"
+                );
+            }
         }
     }
 }

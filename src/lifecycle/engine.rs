@@ -13,7 +13,7 @@
 //! [`Wait`](crate::Wait), [`Transition`](crate::Transition), errors). The
 //! engine imports neither.
 //!
-//! Invariants are labelled E1 to E8 (the table's are T1 to T5, in
+//! Invariants are labelled E1 to E9 (the table's are T1 to T5, in
 //! [`table`]); comments cite them as "invariant E4".
 //!//!
 //! # Invariants
@@ -77,6 +77,31 @@
 //!   ([`MAX_RUN`] + 1) panics before its compare-and-swap, changing
 //!   nothing (spec/README.md, section 14). Run numbers only grow, which
 //!   [`Word::run_ended`] relies on.
+//! - **E9.** The closed wait (`Many::closed`, spec/README.md, section 15)
+//!   waits on its own event, `closed`, notified by every transition into
+//!   `Closed` (from `Created`, `Closing` or `Stopped`; `Closed` is terminal,
+//!   so each instance enters it once) if the event has a listener. A
+//!   waiter registers its listener first, then re-reads the word with a
+//!   read-modify-write (`fetch_or` of no bits, [`Inner::listen_closed`]),
+//!   not a load: the entry into `Closed` is the compare-and-swap of
+//!   [`Inner::transition`], also a read-modify-write of the word, so the
+//!   word's modification order puts one before the other. If the
+//!   compare-and-swap comes first, the waiter's `fetch_or` reads `Closed`
+//!   and does not wait. If the `fetch_or` comes first, the
+//!   compare-and-swap (`Acquire`) reads a value in its release sequence
+//!   (every write of the word is a read-modify-write), so the registration
+//!   happens before the closer looks for listeners, and it notifies. No
+//!   wake-up is lost, without a fence: a waiter with a plain load and a
+//!   closer that checks the listener list are the store-buffering pattern
+//!   (each may read the other's location stale), which
+//!   `loom-tests/plants/closed-load.patch` plants and `loom_many` catches.
+//!   Cost: a transition that does not enter `Closed` (every `start`,
+//!   `stop`, and completion into `Stopped`) pays one comparison of the
+//!   cell's next phase here (and one in [`Word::after`], for the code that
+//!   remembers a close before any start); the entry into `Closed` pays one
+//!   `Acquire` load of the event's list pointer (null, and no allocation,
+//!   if nobody ever waited for the close), and the list lock only if
+//!   somebody did. The instance grows by one pointer (the event).
 //!
 //! # Locks and deadlock freedom
 //!
@@ -148,6 +173,8 @@ pub(crate) struct Inner {
     kind: Kind,
     /// Notified when a run ends or a never-run instance closes (invariant E4).
     signal: Signal,
+    /// Notified when the instance enters `Closed` (invariant E9).
+    closed: Signal,
     slot: Mutex<Slot>,
     parent: Option<CancellationToken>,
     /// Watches the parent token (invariant E5).
@@ -165,6 +192,7 @@ impl Inner {
             word: AtomicU64::new(INITIAL),
             kind,
             signal: Signal::new(),
+            closed: Signal::new(),
             slot: Mutex::new(Slot {
                 run: 0,
                 token: None,
@@ -331,6 +359,11 @@ impl Inner {
                         // Invariant #4: somebody announced a wait on this run.
                         self.signal.notify(usize::MAX);
                     }
+                    if cell.next == Phase::Closed {
+                        // Invariant E9: this swap entered `Closed` (a
+                        // no-op on `Closed` returned above).
+                        self.notify_closed();
+                    }
                     return Applied { prev: cur, cell };
                 }
                 Err(actual) => cur = Word(actual),
@@ -411,6 +444,44 @@ impl Inner {
         // read again before the next run begins without it.
         let prev = Word(self.word.fetch_or(WAITERS, Ordering::AcqRel));
         if prev.run_ended(run) {
+            None
+        } else {
+            Some(listener)
+        }
+    }
+
+    /// Wakes the closed waiters after the swap that entered `Closed`
+    /// (invariant E9): no allocation and no lock if nobody ever listened.
+    /// Out of line and cold: once per instance, kept out of the code of
+    /// the transitions that start and end runs.
+    #[cold]
+    #[inline(never)]
+    fn notify_closed(&self) {
+        if self.closed.total_listeners() != 0 {
+            self.closed.notify(usize::MAX);
+        }
+    }
+
+    /// Whether the instance is `Closed` (closed for good, no run in
+    /// progress): what the closed wait waits for (invariant E9).
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.load().phase() == Phase::Closed
+    }
+
+    /// A listener that is notified when the instance enters `Closed`, or
+    /// `None` if it already has: registers the listener, then re-reads the
+    /// word with a read-modify-write (invariant E9).
+    pub(crate) fn listen_closed(&self) -> Option<event_listener::EventListener> {
+        let listener = self.closed.listen();
+        // AcqRel, and a read-modify-write rather than a load (invariant
+        // E9): Release heads a release sequence that the closing
+        // compare-and-swap (Acquire) reads from if it comes later, so our
+        // registration happens before its look for listeners; Acquire
+        // makes a `Closed` it replaced visible as `load` does. No bits are
+        // set: the word is unchanged.
+        let prev = Word(self.word.fetch_or(0, Ordering::AcqRel));
+        if prev.phase() == Phase::Closed {
             None
         } else {
             Some(listener)

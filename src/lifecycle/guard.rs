@@ -99,6 +99,32 @@ impl Guard {
     pub fn context(&self) -> Context {
         Context::new(self.inner.context())
     }
+
+    /// The number of this guard's run: 1 for the instance's first run, 2
+    /// for the run after it, and so on (what
+    /// [`Many::run_number`](crate::Many::run_number) says while this run is
+    /// in progress). One atomic load: while the guard lives its run is the
+    /// instance's current run (no other can start before it ends).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if runcycle::__LOOM { return; }
+    /// use runcycle::Many;
+    ///
+    /// let many = Many::new();
+    /// let first = many.start().unwrap();
+    /// assert_eq!(first.run_number(), 1);
+    /// drop(first);
+    /// let second = many.start().unwrap();
+    /// assert_eq!(second.run_number(), 2);
+    /// assert_eq!(many.run_number(), 2);
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn run_number(&self) -> u64 {
+        self.inner.load().run()
+    }
 }
 
 impl Drop for Guard {

@@ -6,6 +6,7 @@ use core::fmt;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::lifecycle::closed::ClosedWait;
 use crate::lifecycle::engine::{Applied, Inner};
 use crate::lifecycle::error::{ClosedError, StartError};
 use crate::lifecycle::guard::Guard;
@@ -61,6 +62,17 @@ impl Handle {
         } else {
             Wait::pending(Arc::clone(&self.inner), cur.run())
         }
+    }
+
+    /// A wait for the instance to be `Closed` (engine invariant E9).
+    pub(crate) fn closed(&self) -> ClosedWait {
+        ClosedWait::new(Arc::clone(&self.inner))
+    }
+
+    /// The number of runs started so far: one load.
+    #[inline]
+    pub(crate) fn run_number(&self) -> u64 {
+        self.inner.load().run_number()
     }
 
     /// What a stop or close returns: the state before the call, and a wait

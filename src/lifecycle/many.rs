@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use crate::lifecycle::closed::ClosedWait;
 use crate::lifecycle::context::{Context, Parent};
 use crate::lifecycle::error::{ClosedError, StartError};
 use crate::lifecycle::guard::Guard;
@@ -141,6 +142,33 @@ impl Many {
         self.handle.state()
     }
 
+    /// The number of runs started so far: 0 before the first
+    /// [`start`](Many::start), then the current run's number while a run is
+    /// in progress (the first run is 1, as
+    /// [`Guard::run_number`](crate::Guard::run_number) says), and the last
+    /// run's number once it has ended. A close does not change it; an
+    /// instance closed before any start stays at 0. One atomic load.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if runcycle::__LOOM { return; }
+    /// let many = runcycle::Many::new();
+    /// assert_eq!(many.run_number(), 0);
+    /// let guard = many.start().unwrap();
+    /// assert_eq!(many.run_number(), 1);
+    /// drop(guard);
+    /// drop(many.start().unwrap());
+    /// assert_eq!(many.run_number(), 2);
+    /// many.close();
+    /// assert_eq!(many.run_number(), 2);
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn run_number(&self) -> u64 {
+        self.handle.run_number()
+    }
+
     /// The current run's context. Before the first start it is the token
     /// the first run will use; while Stopped it is the last run's (cancelled);
     /// each restart brings a new one.
@@ -186,6 +214,39 @@ impl Many {
     #[must_use = "a Wait does nothing unless awaited or waited on"]
     pub fn done(&self) -> Wait {
         self.handle.done()
+    }
+
+    /// A wait that resolves once the instance is
+    /// [`Closed`](State::Closed): closed for good (by
+    /// [`close`](Many::close), the parent's cancellation, or dropping the
+    /// last handle) and no run in progress. Unlike [`done`](Many::done), it
+    /// stays pending while the instance is Stopped between runs and across
+    /// restarts. It does not close anything and does not keep the instance
+    /// open (it is not a handle). See [`ClosedWait`].
+    ///
+    /// # Deadlocks
+    ///
+    /// Waiting on it from the code that holds a run's [`Guard`] never
+    /// returns: the instance is Closed only once that run has ended.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # if runcycle::__LOOM { return; }
+    /// use runcycle::Many;
+    ///
+    /// let many = Many::new();
+    /// let closed = many.closed();
+    /// drop(many.start().unwrap()); // Stopped: not closed
+    /// assert!(!closed.is_done());
+    /// let closer = many.clone();
+    /// std::thread::spawn(move || closer.close());
+    /// closed.wait();
+    /// assert_eq!(many.state(), runcycle::State::Closed);
+    /// ```
+    #[must_use = "a ClosedWait does nothing unless awaited or waited on"]
+    pub fn closed(&self) -> ClosedWait {
+        self.handle.closed()
     }
 
     /// Stops the current run and allows a restart: cancels the run's context

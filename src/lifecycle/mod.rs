@@ -9,11 +9,13 @@
 //!    state word (the atomics, through `crate::sync`).
 //! 4. [`watch`]: the parent watch, which turns the parent's cancellation
 //!    into transitions; [`block`]: whether this thread may block.
-//! 5. The handles: [`context`], [`guard`], [`wait`], [`transition`], then
+//! 5. The handles: [`context`], [`guard`], [`wait`] (and [`closed`], which
+//!    wraps it), [`transition`], then
 //!    [`handle`] (which builds them from transitions), then the public
 //!    [`one`] and [`many`].
 
 pub(crate) mod block;
+pub(crate) mod closed;
 pub(crate) mod context;
 pub(crate) mod engine;
 pub(crate) mod error;

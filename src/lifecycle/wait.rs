@@ -81,13 +81,49 @@ use crate::sync::Arc;
 pub struct Wait {
     /// `None`: resolved when made.
     inner: Option<Arc<Inner>>,
-    /// The run whose end this waits for.
+    /// The run whose end this waits for, or [`UNTIL_CLOSED`]: the wait of a
+    /// [`ClosedWait`](crate::ClosedWait), for the instance to be `Closed`.
     run: u64,
     /// The registration of a pending future (invariant E4 of the engine).
     listener: Option<EventListener>,
 }
 
+/// The `run` of a wait for the instance to be `Closed` (engine invariant
+/// E9) rather than for a run's end: no run has number 0 (the first is 1).
+const UNTIL_CLOSED: u64 = 0;
+
 impl Wait {
+    /// A wait for the instance to be `Closed` (what
+    /// [`ClosedWait`](crate::ClosedWait) wraps).
+    pub(crate) fn until_closed(inner: Arc<Inner>) -> Wait {
+        Wait {
+            inner: Some(inner),
+            run: UNTIL_CLOSED,
+            listener: None,
+        }
+    }
+
+    /// Whether what a wait for `run` waits for has happened: the run has
+    /// ended, or (for [`UNTIL_CLOSED`]) the instance is `Closed`.
+    #[inline]
+    fn reached(run: u64, inner: &Inner) -> bool {
+        if run == UNTIL_CLOSED {
+            inner.is_closed()
+        } else {
+            inner.run_ended(run)
+        }
+    }
+
+    /// Registers a listener for `run` and re-checks (engine invariants E4,
+    /// E9): `None` if what the wait waits for has happened meanwhile.
+    fn listen(run: u64, inner: &Inner) -> Option<EventListener> {
+        if run == UNTIL_CLOSED {
+            inner.listen_closed()
+        } else {
+            inner.listen_for(run)
+        }
+    }
+
     pub(crate) fn ready() -> Wait {
         Wait {
             inner: None,
@@ -122,7 +158,7 @@ impl Wait {
     pub fn is_done(&self) -> bool {
         match &self.inner {
             None => true,
-            Some(inner) => inner.run_ended(self.run),
+            Some(inner) => Wait::reached(self.run, inner),
         }
     }
 
@@ -289,8 +325,8 @@ impl Wait {
         };
         // A plain load first: an ended run needs no listener. Then register,
         // re-check and announce (invariant E4), and park.
-        while !inner.run_ended(self.run) {
-            let Some(listener) = inner.listen_for(self.run) else {
+        while !Wait::reached(self.run, inner) {
+            let Some(listener) = Wait::listen(self.run, inner) else {
                 return Ok(());
             };
             if !park(listener) {
@@ -298,7 +334,7 @@ impl Wait {
                 // parker's last look (its notification racing the clock): a
                 // run that has ended is reported as ended, never as a
                 // timeout.
-                return if inner.run_ended(self.run) {
+                return if Wait::reached(self.run, inner) {
                     Ok(())
                 } else {
                     Err(TimedOut)
@@ -318,13 +354,13 @@ impl Future for Wait {
             return Poll::Ready(());
         };
         loop {
-            if inner.run_ended(this.run) {
+            if Wait::reached(this.run, inner) {
                 this.listener = None;
                 return Poll::Ready(());
             }
             match &mut this.listener {
-                // Register, re-check and announce (invariant E4).
-                None => match inner.listen_for(this.run) {
+                // Register, re-check and announce (invariants E4, E9).
+                None => match Wait::listen(this.run, inner) {
                     Some(listener) => this.listener = Some(listener),
                     None => return Poll::Ready(()),
                 },

@@ -12,7 +12,9 @@
 //!
 //! * `phase` ([`PHASE_BITS`]): the table's [`Phase`], encoded so that its
 //!   two low bits are the public [`State`]'s discriminant ([`phase_code`]):
-//!   `state()` is a load and a mask, with no table lookup.
+//!   `state()` is a load and a mask, with no table lookup. `Closed` has two
+//!   codes: with [`NEVER_STARTED`] set when the instance closed from
+//!   `Created`, so that [`Word::run_number`] can say no run ever started.
 //! * `C` ([`CONTEXT_CREATED`]): the current run's context token exists (it is
 //!   created lazily, on the first `context()` call of the run, so runs that
 //!   never ask for it allocate nothing).
@@ -42,6 +44,11 @@ pub(crate) const WAITERS: u64 = 1 << 5;
 pub(crate) const RUN_SHIFT: u32 = 6;
 /// The largest run number the word can hold: 2^58 - 1 (invariant E8).
 pub(crate) const MAX_RUN: u64 = u64::MAX >> RUN_SHIFT;
+/// Set with the `Closed` phase code when the instance closed without ever
+/// starting (from `Created`): the run field then still says 1, the run a
+/// start would have begun, but no run was started ([`Word::run_number`]).
+/// Only meaningful with the `Closed` code (`Stopping` uses the same bit).
+pub(crate) const NEVER_STARTED: u64 = 0b0100;
 /// The word of a new instance: phase `Created`, run 1, no context.
 /// (`Created` is phase code 0, checked by the unit test `phase_codes_decode`.)
 pub(crate) const INITIAL: u64 = 1 << RUN_SHIFT;
@@ -60,6 +67,9 @@ pub(crate) const fn phase_code(phase: Phase) -> u64 {
         Phase::Closed => 0b0011,
     }
 }
+
+/// The phase bits of an instance that closed without ever starting.
+const CLOSED_NEVER_STARTED: u64 = phase_code(Phase::Closed) | NEVER_STARTED;
 
 /// The public state whose discriminant is `bits` (0..=3).
 #[inline]
@@ -84,7 +94,8 @@ impl Word {
             0b0101 => Phase::Stopping,
             0b1001 => Phase::Closing,
             0b0010 => Phase::Stopped,
-            0b0011 => Phase::Closed,
+            // The second code: closed before any start (`NEVER_STARTED`).
+            0b0011 | CLOSED_NEVER_STARTED => Phase::Closed,
             bits => unreachable!("runcycle: corrupt state word (phase bits {bits:#06b})"),
         }
     }
@@ -97,6 +108,26 @@ impl Word {
 
     pub(crate) fn run(self) -> u64 {
         self.0 >> RUN_SHIFT
+    }
+
+    /// Whether a run was ever started: false while `Created` and once
+    /// closed from `Created` ([`NEVER_STARTED`]).
+    #[inline]
+    pub(crate) fn started(self) -> bool {
+        let phase = self.0 & PHASE_BITS;
+        phase != phase_code(Phase::Created) && phase != CLOSED_NEVER_STARTED
+    }
+
+    /// The public run number (`Many::run_number`): the number of runs
+    /// started so far, which is the current run's number while one is in
+    /// progress; 0 if no run was ever started.
+    #[inline]
+    pub(crate) fn run_number(self) -> u64 {
+        if self.started() {
+            self.run()
+        } else {
+            0
+        }
     }
 
     pub(crate) fn has_context(self) -> bool {
@@ -134,6 +165,10 @@ impl Word {
                 u128::from(run) + 1,
             );
             Word(((run + 1) << RUN_SHIFT) | phase_code(cell.next))
+        } else if cell.next == Phase::Closed && !self.started() {
+            // Closed without a run (from `Created`, or a no-op on such a
+            // word, which keeps it): remembered for `run_number`.
+            Word((self.0 & !PHASE_BITS) | CLOSED_NEVER_STARTED)
         } else {
             Word((self.0 & !PHASE_BITS) | phase_code(cell.next))
         }
@@ -193,5 +228,48 @@ mod tests {
         assert_eq!(Word(INITIAL).phase(), Phase::Created);
         assert_eq!(Word(INITIAL).run(), 1);
         assert!(!Word(INITIAL).has_context() && !Word(INITIAL).has_waiters());
+        // The second code of `Closed`: decodes as `Closed`, distinct from
+        // every phase's code, and says no run was started.
+        assert!(!seen.contains(&CLOSED_NEVER_STARTED));
+        assert_eq!(CLOSED_NEVER_STARTED & !PHASE_BITS, 0);
+        for rest in [0, !PHASE_BITS] {
+            let word = Word(rest | CLOSED_NEVER_STARTED);
+            assert_eq!(word.phase(), Phase::Closed);
+            assert_eq!(word.state(), State::Closed);
+        }
+    }
+
+    /// `run_number` is 0 until a start, and stays 0 through a close that
+    /// came before any start; a close after a run keeps that run's number.
+    #[test]
+    fn run_numbers_count_started_runs() {
+        use crate::lifecycle::table::{cell, Event, Kind};
+        let apply = |word: Word, kind, event| word.after(cell(kind, word.phase(), event).unwrap());
+        for kind in [Kind::One, Kind::Many] {
+            let created = Word(INITIAL);
+            assert_eq!(created.run_number(), 0);
+            for event in [Event::Close, Event::ParentCancel] {
+                let closed = apply(created, kind, event);
+                assert_eq!((closed.phase(), closed.run_number()), (Phase::Closed, 0));
+                // Every later event is a no-op on that word.
+                for again in [Event::Start, Event::Close, Event::ParentCancel] {
+                    assert_eq!(apply(closed, kind, again), closed, "{kind:?} {again:?}");
+                }
+            }
+            let running = apply(created, kind, Event::Start);
+            assert_eq!(running.run_number(), 1);
+            let closing = apply(running, kind, Event::Close);
+            assert_eq!(closing.run_number(), 1);
+            let closed = apply(closing, kind, Event::Complete);
+            assert_eq!((closed.phase(), closed.run_number()), (Phase::Closed, 1));
+        }
+        let stopped = Word(INITIAL).after(cell(Kind::Many, Phase::Created, Event::Start).unwrap());
+        let stopped = stopped.after(cell(Kind::Many, Phase::Running, Event::Complete).unwrap());
+        let second = stopped.after(cell(Kind::Many, Phase::Stopped, Event::Start).unwrap());
+        assert_eq!((stopped.run_number(), second.run_number()), (1, 2));
+        let closed = second
+            .after(cell(Kind::Many, Phase::Running, Event::Complete).unwrap())
+            .after(cell(Kind::Many, Phase::Stopped, Event::Close).unwrap());
+        assert_eq!((closed.phase(), closed.run_number()), (Phase::Closed, 2));
     }
 }
