@@ -276,10 +276,15 @@
 //! (rules in
 //! [`spec/README.md`](https://docs.rs/crate/runcycle/latest/source/spec/README.md),
 //! tasks and groups in
-//! [`spec/go.md`](https://docs.rs/crate/runcycle/latest/source/spec/go.md)),
+//! [`spec/go.md`](https://docs.rs/crate/runcycle/latest/source/spec/go.md),
+//! supervision in
+//! [`spec/supervise.md`](https://docs.rs/crate/runcycle/latest/source/spec/supervise.md)),
 //! and a test checks the code's table against it cell by cell. Calls change
 //! the state when they are made, not when their wait is awaited. A parent's
 //! cancellation is applied eagerly, inside the parent's `cancel()`.
+//! Besides [`done`](Many::done) (the current run's exit),
+//! [`Many::closed`] waits until the instance is Closed, and
+//! [`Many::run_number`] / [`Guard::run_number`] number the runs from 1.
 //!
 //! # Features
 //!
@@ -413,6 +418,7 @@ const _: () = {
     send_sync::<ClosedError>();
     send_sync::<Transition>();
     send_sync::<TimedOut>();
+    send_sync::<ClosedWait>();
     #[cfg(feature = "tokio")]
     {
         send_sync::<Task<(), ()>>();

@@ -582,11 +582,10 @@ impl Run {
             slot.phase = Phase::Finished;
             return;
         };
-        let run = {
-            let mut stats = self.spec.stats();
-            stats[index].runs += 1;
-            stats[index].runs
-        };
+        // The run's number is the `Many`'s own (a fresh `Many` per
+        // supervisor run, so it counts this supervisor run's starts).
+        let run = guard.run_number();
+        self.spec.stats()[index].runs = run;
         let ctx = guard.context();
         let end = RunEnd {
             index,
