@@ -28,25 +28,10 @@ use tokio_util::task::TaskTracker;
 
 #[path = "common/counting.rs"]
 mod counting;
+#[path = "common/harness.rs"]
+mod harness;
 use counting::allocs;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// Runs `f` on a runtime worker (spawned, then joined): the setting.
-fn on_worker<F, Fut, R>(rt: &tokio::runtime::Runtime, f: F) -> R
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = R> + Send + 'static,
-    R: Send + 'static,
-{
-    rt.block_on(async move { tokio::spawn(async move { f().await }).await.unwrap() })
-}
+use harness::{alternate, median, on_worker, report, runtime, Bench, Case};
 
 // ---- the cases: each returns nanoseconds per unit of work ----
 
@@ -188,36 +173,6 @@ async fn part_countdown_group(rounds: u32) -> f64 {
         }
     }
     start.elapsed().as_nanos() as f64 / f64::from(rounds)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// Alternates the cases `rounds` times; returns each case's median.
-fn alternate(rt: &tokio::runtime::Runtime, rounds: usize, cases: &[Case], n: u32) -> Vec<f64> {
-    let mut samples = vec![Vec::new(); cases.len()];
-    for _ in 0..rounds {
-        for (i, (_, case)) in cases.iter().enumerate() {
-            let case = *case;
-            samples[i].push(on_worker(rt, move || case(n)));
-        }
-    }
-    samples.into_iter().map(median).collect()
-}
-
-type Bench = std::pin::Pin<Box<dyn std::future::Future<Output = f64> + Send>>;
-
-/// A case: its name and the function that runs it `n` times.
-type Case = (&'static str, fn(u32) -> Bench);
-
-fn report(title: &str, unit: &str, cases: &[Case], medians: &[f64]) {
-    println!("## {title} ({unit}, median)");
-    for ((name, _), m) in cases.iter().zip(medians) {
-        println!("{name:<40} {m:>12.0}   {:.2}x", m / medians[1]);
-    }
-    println!();
 }
 
 /// Allocations per unit of `f`, run `n` times on a worker.
