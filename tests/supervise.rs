@@ -473,6 +473,18 @@ fn s7_jitter_is_replayable_with_a_seed_and_bounded() {
     };
     assert_eq!(run(7), run(7));
     assert_ne!(run(7), run(8));
+    // Without a seed each supervisor run draws its own (the chance that
+    // two random seeds give the same five delays to the nanosecond is nil).
+    let unseeded = || {
+        paused(async move {
+            let log = Log::new();
+            let b = Backoff::default().initial(ms(100)).factor(1).jitter(0.5);
+            let sup = builder(&log).backoff(b).child(fails("c", 5, ms(1))).build();
+            run_until(&sup, ms(2000)).await.unwrap();
+            delays(&log)
+        })
+    };
+    assert_ne!(unseeded(), unseeded());
     let spread = run(9);
     assert_eq!(spread.len(), 5);
     for d in spread {

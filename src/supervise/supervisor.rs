@@ -374,7 +374,11 @@ enum StopKind {
 enum Next {
     Shutdown,
     Exit(ExitMsg),
+    /// A restart's due time had passed when the loop looked (the cached
+    /// clock reading is current).
     Due,
+    /// The timer of the earliest due time fired.
+    Timer,
 }
 
 /// One supervisor run.
@@ -499,6 +503,11 @@ impl Run {
                     }
                 }
                 Next::Due => self.start_due(),
+                Next::Timer => {
+                    // Time has passed while the loop slept: read the clock.
+                    self.clock();
+                    self.start_due();
+                }
             }
         };
         self.shutdown(reason).await
@@ -535,7 +544,7 @@ impl Run {
         let Run {
             parent, abort, rx, ..
         } = self;
-        let next = core::future::poll_fn(|cx| {
+        core::future::poll_fn(|cx| {
             if parent.as_mut().poll(cx).is_ready() {
                 return Poll::Ready(Next::Shutdown);
             }
@@ -554,19 +563,12 @@ impl Run {
             }
             if let Some(sleep) = sleep.as_mut() {
                 if sleep.as_mut().poll(cx).is_ready() {
-                    return Poll::Ready(Next::Due);
+                    return Poll::Ready(Next::Timer);
                 }
             }
             Poll::Pending
         })
-        .await;
-        match next {
-            Next::Due if !due_now => {
-                self.clock();
-            }
-            _ => {}
-        }
-        next
+        .await
     }
 
     /// Starts a run of child `index` (S1, S2).
