@@ -1,7 +1,7 @@
 //! Supervision, rule by rule (spec/supervise.md, S1-S14), under tokio's
 //! paused clock so every delay is exact. The random sequences are in
 //! `tests/model_supervise.rs`.
-#![cfg(feature = "tokio")]
+#![cfg(all(not(loom), feature = "tokio"))]
 
 mod common;
 
