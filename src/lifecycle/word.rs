@@ -239,6 +239,40 @@ mod tests {
         }
     }
 
+    /// A transition that does not begin a run changes only the phase bits:
+    /// the run number and the context and waiter flags are kept
+    /// (invariants E1, E4: `W` is cleared only by the next run's start),
+    /// on the close of a never-started instance too.
+    #[test]
+    fn only_a_new_run_changes_more_than_the_phase_bits() {
+        use crate::lifecycle::table::{cell, Event, Kind};
+        let events = [
+            Event::Start,
+            Event::Complete,
+            Event::Stop,
+            Event::Close,
+            Event::ParentCancel,
+        ];
+        for kind in [Kind::One, Kind::Many] {
+            for phase in Phase::ALL {
+                for event in events {
+                    let Some(cell) = cell(kind, phase, event) else {
+                        continue;
+                    };
+                    if cell.new_run {
+                        continue;
+                    }
+                    for flags in [0, CONTEXT_CREATED, WAITERS, CONTEXT_CREATED | WAITERS] {
+                        let word = Word((3 << RUN_SHIFT) | flags | phase_code(phase));
+                        let next = word.after(cell);
+                        assert_eq!(next.0 & !PHASE_BITS, word.0 & !PHASE_BITS, "{kind:?} {phase:?} {event:?}");
+                        assert_eq!(next.phase(), cell.next, "{kind:?} {phase:?} {event:?}");
+                    }
+                }
+            }
+        }
+    }
+
     /// `run_number` is 0 until a start, and stays 0 through a close that
     /// came before any start; a close after a run keeps that run's number.
     #[test]
