@@ -265,7 +265,11 @@ mod tests {
                     for flags in [0, CONTEXT_CREATED, WAITERS, CONTEXT_CREATED | WAITERS] {
                         let word = Word((3 << RUN_SHIFT) | flags | phase_code(phase));
                         let next = word.after(cell);
-                        assert_eq!(next.0 & !PHASE_BITS, word.0 & !PHASE_BITS, "{kind:?} {phase:?} {event:?}");
+                        assert_eq!(
+                            next.0 & !PHASE_BITS,
+                            word.0 & !PHASE_BITS,
+                            "{kind:?} {phase:?} {event:?}"
+                        );
                         assert_eq!(next.phase(), cell.next, "{kind:?} {phase:?} {event:?}");
                     }
                 }
