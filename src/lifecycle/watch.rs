@@ -8,56 +8,79 @@ use core::task::Waker;
 
 use crate::lifecycle::engine::Inner;
 use crate::lifecycle::table::Event;
-use crate::sync::{Arc, StdArc};
+use crate::sync::Arc;
 
 /// Arms the parent watch of `inner`: from now on the parent's cancellation
 /// applies `ParentCancel`; if the parent is already cancelled, it is applied
 /// now. Does nothing without a parent.
 pub(crate) fn arm(inner: &Arc<Inner>) {
     if inner.has_parent() {
-        let waker = Waker::from(StdArc::new(ParentWatch(Arc::clone(inner))));
-        inner.poll_watch(&waker);
+        inner.poll_watch(&waker(inner));
     }
 }
 
-/// Wakes when the parent token is cancelled and applies `ParentCancel`
-/// synchronously, on the thread that cancelled the parent: parent
-/// cancellation is observed eagerly (spec/README.md, "Parent cancellation").
-struct ParentWatch(Arc<Inner>);
-
-impl ParentWatch {
-    /// What a wake-up does: applies `ParentCancel` if the parent is
-    /// cancelled, else registers the watch again.
-    fn fire(self: StdArc<Self>) {
-        if self.0.parent_is_cancelled() {
-            self.0.transition(Event::ParentCancel);
-        } else {
-            // A wake-up that was not a cancellation: register again.
-            let inner = Arc::clone(&self.0);
-            inner.poll_watch(&Waker::from(self));
-        }
-    }
+/// The watch's waker: it owns a reference to the instance (invariant E5),
+/// and waking it fires the watch ([`fire`]) on the thread that cancelled
+/// the parent: parent cancellation is observed eagerly (spec/README.md,
+/// "Parent cancellation").
+///
+/// Without loom the instance's own `Arc` is the waker (`Inner` implements
+/// `Wake`), so arming a watch allocates nothing beyond the parent's future;
+/// `Wake` is implemented for `std`'s `Arc` only, so under loom, whose `Arc`
+/// the instance then lives in, a small `std` `Arc` holds the loom one. The
+/// wake-up path after that ([`propagate`], [`fire`]) is the same code.
+#[cfg(not(loom))]
+fn waker(inner: &Arc<Inner>) -> Waker {
+    Waker::from(Arc::clone(inner))
 }
 
-// `wake_by_ref` keeps its default (a clone, then `wake`): tokio's `Notify`
-// wakes by value.
-impl std::task::Wake for ParentWatch {
-    fn wake(self: StdArc<Self>) {
+#[cfg(not(loom))]
+impl std::task::Wake for Inner {
+    fn wake(self: Arc<Self>) {
         propagate(self);
+    }
+    // `wake_by_ref` keeps its default (a clone, then `wake`): tokio's
+    // `Notify` wakes by value.
+}
+
+#[cfg(loom)]
+fn waker(inner: &Arc<Inner>) -> Waker {
+    Waker::from(crate::sync::StdArc::new(LoomWaker(Arc::clone(inner))))
+}
+
+/// Under loom: the `std` `Arc` that [`waker`] needs around the loom one.
+#[cfg(loom)]
+struct LoomWaker(Arc<Inner>);
+
+#[cfg(loom)]
+impl std::task::Wake for LoomWaker {
+    fn wake(self: crate::sync::StdArc<Self>) {
+        propagate(Arc::clone(&self.0));
+    }
+}
+
+/// What a wake-up does: applies `ParentCancel` if the parent is cancelled,
+/// else registers the watch again.
+fn fire(inner: &Arc<Inner>) {
+    if inner.parent_is_cancelled() {
+        inner.transition(Event::ParentCancel);
+    } else {
+        // A wake-up that was not a cancellation: register again.
+        inner.poll_watch(&waker(inner));
     }
 }
 
 // Not `const { .. }`: loom's `thread_local!` has no const form.
 #[allow(clippy::missing_const_for_thread_local)]
 mod propagation_list {
-    use super::{ParentWatch, RefCell, StdArc};
+    use super::{Arc, Inner, RefCell};
 
     crate::sync::thread_local! {
     /// The work list of the parent cancellation this thread is propagating
     /// (invariant E7): `Some` while a watch fires on this thread; a watch
     /// woken meanwhile (by the token its instance's transition cancels) is
     /// pushed here instead of firing inside that transition.
-    pub(super) static PROPAGATION: RefCell<Option<Vec<StdArc<ParentWatch>>>> = RefCell::new(None);
+    pub(super) static PROPAGATION: RefCell<Option<Vec<Arc<Inner>>>> = RefCell::new(None);
     }
 }
 use propagation_list::PROPAGATION;
@@ -67,10 +90,10 @@ use propagation_list::PROPAGATION;
 /// iterations of one loop, not N nested frames. The outermost call returns
 /// only when the list is empty, so the thread that cancelled the root token
 /// still sees every descendant closed when its `cancel()` returns.
-fn propagate(watch: StdArc<ParentWatch>) {
+fn propagate(watch: Arc<Inner>) {
     let nested = PROPAGATION.try_with(|list| match list.borrow_mut().as_mut() {
         Some(pending) => {
-            pending.push(StdArc::clone(&watch));
+            pending.push(Arc::clone(&watch));
             true
         }
         None => false,
@@ -79,7 +102,7 @@ fn propagate(watch: StdArc<ParentWatch>) {
         // This thread's thread-locals are being destroyed (an instance
         // dropped by another thread-local's destructor): no work list, so
         // the watch fires in place, one frame per level as without the list.
-        watch.fire();
+        fire(&watch);
         return;
     };
     if nested {
@@ -92,7 +115,7 @@ fn propagate(watch: StdArc<ParentWatch>) {
     let _end = EndPropagation;
     let mut next = Some(watch);
     while let Some(watch) = next {
-        watch.fire();
+        fire(&watch);
         next = PROPAGATION.with(|list| list.borrow_mut().as_mut().and_then(Vec::pop));
     }
 }
@@ -126,7 +149,7 @@ mod tests {
         let parent = CancellationToken::new();
         let inner = Arc::new(Inner::new(Kind::Many, Some(&parent)));
         arm(&inner);
-        Waker::from(StdArc::new(ParentWatch(Arc::clone(&inner)))).wake();
+        waker(&inner).wake();
         assert_eq!(
             inner.load().phase(),
             Phase::Created,
