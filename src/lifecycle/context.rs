@@ -59,14 +59,17 @@ pub struct Context {
 /// read-only, as the owned token is).
 #[derive(Clone)]
 enum Token {
-    /// The run's own token (a One or Many run, a `Task`).
+    /// The run's own token (a `Task`).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // used by tasks
     Owned(CancellationToken),
     /// A token shared by many contexts at the cost of a reference count (a
-    /// `Group`'s tasks).
+    /// One or Many run, whose slot, contexts and cancelling transitions
+    /// share it; a `Group`'s tasks).
     Shared(StdArc<CancellationToken>),
 }
 
 impl Context {
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // used by tasks
     pub(crate) fn new(token: CancellationToken) -> Context {
         Context {
             token: Token::Owned(token),
@@ -75,7 +78,6 @@ impl Context {
 
     /// A context over a shared token: cloning it, or making another from the
     /// same `Arc`, takes no lock (see [`Token`]).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))] // used by the Group
     pub(crate) fn shared(token: StdArc<CancellationToken>) -> Context {
         Context {
             token: Token::Shared(token),

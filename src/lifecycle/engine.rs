@@ -54,9 +54,9 @@
 //!   through `watch` is broken when the last handle is dropped (or when the
 //!   parent is cancelled, which consumes the waker).
 //! - **E6.** Parent cancellation reaches the instance two ways, whichever comes
-//!   first: the watch's waker, which tokio-util runs inside the `cancel()`
-//!   call that cancelled the parent, just after it marked the token tree
-//!   cancelled; and every call (`start`, completion, `stop`, `close`), which
+//!   first: the watch's waker, once armed (invariant E11), which
+//!   tokio-util runs inside the `cancel()` call that cancelled the parent,
+//!   just after it marked the token tree cancelled; and every call (`start`, completion, `stop`, `close`), which
 //!   first checks `parent.is_cancelled()` and applies `ParentCancel` itself.
 //!   `context()` makes the same check. So a call made after the parent's
 //!   cancellation (in happens-before order, e.g. after observing
@@ -102,6 +102,24 @@
 //!   `Acquire` load of the event's list pointer (null, and no allocation,
 //!   if nobody ever waited for the close), and the list lock only if
 //!   somebody did. The instance grows by one pointer (the event).
+//! - **E11.** The parent watch is armed lazily (spec/README.md, "Watched from
+//!   the first read"): `unwatched` is set from construction, for an
+//!   instance with a parent, until the first read arms the watch
+//!   ([`watch::arm`](super::watch::arm), then [`Inner::poll_watch`]) or the
+//!   last handle turns it off. Every lock-free read of the word that can
+//!   observe the parent (`state()`, `done()`, `closed()`, `Debug`) and
+//!   `context()` test the flag first. Arming makes the parent's
+//!   cancellation future under the watch lock and polls it: tokio-util's
+//!   future checks `is_cancelled` (under the token's lock) before it
+//!   registers the waker, and `cancel()` marks the tree under that lock
+//!   before it wakes waiters, so either the poll sees the cancellation and
+//!   `ParentCancel` is applied before the flag is cleared, or the waker is
+//!   registered before the mark and is woken by that `cancel()` (step 1 of
+//!   spec section 7). The flag is cleared with `Release` after that, and
+//!   read with `Acquire`: a reader that sees it clear sees the watch
+//!   registered or the transition made. Two readers that arm at once both
+//!   poll under the lock; the second re-polls the armed future (a no-op
+//!   registration) and does not clear the flag, the first does.
 //!
 //! # Locks and deadlock freedom
 //!
@@ -128,20 +146,29 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use crate::lifecycle::state::State;
 use crate::lifecycle::table::{self, Cell, Event, Kind, Phase};
 use crate::lifecycle::word::{Word, INITIAL, WAITERS};
-use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
+
+/// A run's context token, shared by the slot, the run's contexts and the
+/// transitions that cancel it: behind a `std` `Arc`, so each of those
+/// handles is one reference count, where a `CancellationToken` clone takes
+/// the token's lock in tokio-util twice (clone and drop). The `Arc` is
+/// `std`'s under loom too, as the group's shared token is: a reference
+/// count that orders nothing the models check (the token itself, inside,
+/// is tokio-util's, which uses loom's locks under loom).
+pub(crate) type RunToken = StdArc<CancellationToken>;
 
 /// The slot that holds the current run's context token, once created.
 struct Slot {
     /// The run the token belongs to (0: none yet).
     run: u64,
-    token: Option<CancellationToken>,
+    token: Option<RunToken>,
 }
 
 impl Slot {
     /// A clone of run `run`'s token, if the slot holds it. The run check
     /// matters where the word was loaded before the lock was taken: the
     /// word may have moved to a new run since, and the slot to its token.
-    fn token_of(&self, run: u64) -> Option<CancellationToken> {
+    fn token_of(&self, run: u64) -> Option<RunToken> {
         if self.run == run {
             self.token.clone()
         } else {
@@ -177,8 +204,11 @@ pub(crate) struct Inner {
     closed: Signal,
     slot: Mutex<Slot>,
     parent: Option<CancellationToken>,
-    /// Watches the parent token (invariant E5).
-    watch: Mutex<Option<Pin<Box<WaitForCancellationFutureOwned>>>>,
+    /// Watches the parent token (invariants E5, E11).
+    watch: Mutex<Watch>,
+    /// Whether the instance has a parent whose watch is not armed yet
+    /// (invariant E11): the one flag the lock-free reads test.
+    unwatched: AtomicBool,
     /// Number of live `One`/`Many` handles (not guards or waits).
     handles: AtomicUsize,
 }
@@ -198,14 +228,14 @@ impl Inner {
                 token: None,
             }),
             parent: parent.cloned(),
-            watch: Mutex::new(parent.map(|p| Box::pin(p.clone().cancelled_owned()))),
+            watch: Mutex::new(if parent.is_some() {
+                Watch::Unarmed
+            } else {
+                Watch::Off
+            }),
+            unwatched: AtomicBool::new(parent.is_some()),
             handles: AtomicUsize::new(1),
         }
-    }
-
-    /// Whether the instance has a parent token.
-    pub(crate) fn has_parent(&self) -> bool {
-        self.parent.is_some()
     }
 
     /// Whether the parent token is cancelled (false without a parent).
@@ -232,8 +262,22 @@ impl Inner {
             return;
         }
         self.apply(Event::Close);
-        let watch = self.watch.lock().take();
+        let watch = core::mem::replace(&mut *self.watch.lock(), Watch::Off);
+        // Closed now: a watch has nothing left to do. Release as in
+        // `poll_watch`.
+        self.unwatched.store(false, Ordering::Release);
+        // Dropped outside the lock: dropping it takes the parent's locks.
         drop(watch);
+    }
+
+    /// Whether the parent watch still has to be armed (invariant E11): one
+    /// `Acquire` load, false without a parent.
+    #[inline]
+    pub(crate) fn unwatched(&self) -> bool {
+        // Acquire pairs with the Release stores in `poll_watch` and
+        // `drop_handle`: who sees the watch armed sees it registered (or
+        // its parent's cancellation applied).
+        self.unwatched.load(Ordering::Acquire)
     }
 
     /// Sets the state word: only for tests that need the last run numbers.
@@ -372,7 +416,7 @@ impl Inner {
     }
 
     /// The current run's context token, created on first use (invariant E3).
-    pub(crate) fn context(&self) -> CancellationToken {
+    pub(crate) fn context(&self) -> RunToken {
         // Invariant #6: a caller who saw the parent cancelled gets a
         // cancelled context.
         if self.parent_cancel_pending() {
@@ -390,7 +434,7 @@ impl Inner {
 
     /// The current run's token, created if needed under the slot lock, and
     /// whether the phase the call saw says the context is cancelled.
-    fn context_slot(&self) -> (CancellationToken, bool) {
+    fn context_slot(&self) -> (RunToken, bool) {
         let mut slot = self.slot.lock();
         let mut cur = self.load();
         loop {
@@ -404,7 +448,13 @@ impl Inner {
                 // step with the state word (invariant E2), including when the
                 // cause is the parent (invariant E6).
                 slot.run = cur.run();
-                slot.token = Some(CancellationToken::new());
+                let token = CancellationToken::new();
+                match slot.token.as_mut().and_then(StdArc::get_mut) {
+                    // Nobody holds the old token any more (no context of
+                    // that run is alive): its allocation is reused.
+                    Some(old) => *old = token,
+                    None => slot.token = Some(StdArc::new(token)),
+                }
             }
             let Some(token) = slot.token.clone() else {
                 unreachable!("runcycle: the slot was just filled")
@@ -488,25 +538,56 @@ impl Inner {
         }
     }
 
-    /// Polls the parent watch; applies `ParentCancel` once the parent is
-    /// cancelled.
+    /// Polls the parent watch, arming it first if it is not (invariant
+    /// E11); applies `ParentCancel` once the parent is cancelled.
     pub(crate) fn poll_watch(&self, waker: &Waker) {
         let mut watch = self.watch.lock();
-        let ready = match watch.as_mut() {
-            Some(future) => future
+        let arming = matches!(*watch, Watch::Unarmed);
+        if arming {
+            if let Some(parent) = &self.parent {
+                *watch = Watch::Armed(Box::pin(parent.clone().cancelled_owned()));
+            }
+        }
+        let ready = match &mut *watch {
+            // tokio-util's future checks `is_cancelled` before it registers
+            // the waker, so a cancellation that came before arming is seen
+            // here, and one after it wakes the waker.
+            Watch::Armed(future) => future
                 .as_mut()
                 .poll(&mut Context::from_waker(waker))
                 .is_ready(),
-            None => false,
+            Watch::Unarmed | Watch::Off => false,
         };
-        let finished = if ready { watch.take() } else { None };
+        let finished = if ready {
+            core::mem::replace(&mut *watch, Watch::Off)
+        } else {
+            Watch::Off
+        };
         drop(watch);
         // Dropped outside the lock: dropping it takes the parent's locks.
         drop(finished);
         if ready {
             self.transition(Event::ParentCancel);
         }
+        if arming {
+            // Release, after the registration or the transition: a reader
+            // that sees the flag clear (Acquire, `unwatched`) and then
+            // loads the word sees the transition, or has the watch
+            // registered ahead of any later cancellation (invariant E11).
+            self.unwatched.store(false, Ordering::Release);
+        }
     }
+}
+
+/// The parent watch of an instance (invariants E5, E11).
+enum Watch {
+    /// A parent, not watched yet: armed by the first lock-free read.
+    Unarmed,
+    /// The parent's cancellation future, registered with the watch's waker.
+    Armed(Pin<Box<WaitForCancellationFutureOwned>>),
+    /// No parent, or nothing left to watch (the parent was cancelled, or the
+    /// last handle is gone).
+    Off,
 }
 
 #[cfg(all(test, not(loom)))]

@@ -5,6 +5,7 @@ use core::fmt;
 use crate::lifecycle::context::Context;
 use crate::lifecycle::engine::Inner;
 use crate::lifecycle::table::Event;
+use crate::lifecycle::watch;
 use crate::sync::Arc;
 
 /// Returned by a successful `start`: the run lasts as long as this guard.
@@ -97,7 +98,8 @@ impl Guard {
     /// ```
     #[must_use]
     pub fn context(&self) -> Context {
-        Context::new(self.inner.context())
+        watch::arm(&self.inner);
+        Context::shared(self.inner.context())
     }
 
     /// The number of this guard's run: 1 for the instance's first run, 2

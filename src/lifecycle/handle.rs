@@ -25,15 +25,15 @@ pub(crate) struct Handle {
 
 impl Handle {
     pub(crate) fn new(kind: Kind, parent: Option<&CancellationToken>) -> Handle {
-        let handle = Handle {
+        // The parent watch is armed by the first read (invariant E11).
+        Handle {
             inner: Arc::new(Inner::new(kind, parent)),
-        };
-        watch::arm(&handle.inner);
-        handle
+        }
     }
 
     #[inline]
     pub(crate) fn state(&self) -> State {
+        watch::arm(&self.inner);
         self.inner.load().state()
     }
 
@@ -51,11 +51,13 @@ impl Handle {
         }
     }
 
-    pub(crate) fn context(&self) -> CancellationToken {
+    pub(crate) fn context(&self) -> crate::lifecycle::engine::RunToken {
+        watch::arm(&self.inner);
         self.inner.context()
     }
 
     pub(crate) fn done(&self) -> Wait {
+        watch::arm(&self.inner);
         let cur = self.inner.load();
         if table::reads(cur.phase()).done_resolved {
             Wait::ready()
@@ -66,6 +68,7 @@ impl Handle {
 
     /// A wait for the instance to be `Closed` (engine invariant E9).
     pub(crate) fn closed(&self) -> ClosedWait {
+        watch::arm(&self.inner);
         ClosedWait::new(Arc::clone(&self.inner))
     }
 
@@ -105,6 +108,7 @@ impl Handle {
 
     /// Formats the instance for `Debug` impls: the decoded word, no lock.
     pub(crate) fn fmt_debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        watch::arm(&self.inner);
         let cur = self.inner.load();
         f.debug_struct(name)
             .field("state", &table::reads(cur.phase()).state)

@@ -187,7 +187,7 @@ impl Many {
     /// ```
     #[must_use]
     pub fn context(&self) -> Context {
-        Context::new(self.handle.context())
+        Context::shared(self.handle.context())
     }
 
     /// A wait that resolves when the current run (or, before a start, the

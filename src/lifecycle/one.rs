@@ -147,7 +147,7 @@ impl One {
     /// ```
     #[must_use]
     pub fn context(&self) -> Context {
-        Context::new(self.handle.context())
+        Context::shared(self.handle.context())
     }
 
     /// A wait that resolves when the run has ended, or the instance closed

@@ -10,13 +10,24 @@ use crate::lifecycle::engine::Inner;
 use crate::lifecycle::table::Event;
 use crate::sync::Arc;
 
-/// Arms the parent watch of `inner`: from now on the parent's cancellation
-/// applies `ParentCancel`; if the parent is already cancelled, it is applied
-/// now. Does nothing without a parent.
+/// Arms the parent watch of `inner` if it is not armed yet (invariant
+/// E11): from then on the parent's cancellation applies `ParentCancel`
+/// inside the parent's `cancel()`; if the parent is already cancelled, it is
+/// applied now. One load when armed already or without a parent. Called by
+/// every call that reads the instance without a transition of its own
+/// (`state()`, `context()`, `done()`, `closed()`, `Debug`) before it reads.
+#[inline]
 pub(crate) fn arm(inner: &Arc<Inner>) {
-    if inner.has_parent() {
-        inner.poll_watch(&waker(inner));
+    if inner.unwatched() {
+        arm_now(inner);
     }
+}
+
+/// The first read of a watched instance: registers the watch.
+#[cold]
+#[inline(never)]
+fn arm_now(inner: &Arc<Inner>) {
+    inner.poll_watch(&waker(inner));
 }
 
 /// The watch's waker: it owns a reference to the instance (invariant E5),
