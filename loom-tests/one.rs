@@ -60,6 +60,21 @@ fn parent_seen_start() {
 }
 
 #[test]
+fn first_read_parent_cancel() {
+    run(&ONE_FIRST_READ_PARENT_CANCEL);
+}
+
+#[test]
+fn done_parent_cancel() {
+    run(&ONE_DONE_PARENT_CANCEL);
+}
+
+#[test]
+fn first_reads_after_parent_cancel() {
+    run(&ONE_FIRST_READS_AFTER_PARENT_CANCEL);
+}
+
+#[test]
 fn parent_cancel_twice() {
     run(&ONE_PARENT_CANCEL_TWICE);
 }

@@ -154,6 +154,51 @@ both!(
 );
 
 both!(
+    /// The first read of an instance, which arms its parent watch
+    /// (invariant E11), against the parent's cancellation followed by a read
+    /// on the cancelling thread: that read, made after `cancel()` returned,
+    /// must see the instance closed whichever way the arming went.
+    ONE_FIRST_READ_PARENT_CANCEL, MANY_FIRST_READ_PARENT_CANCEL, "first_read_parent_cancel", {
+        parent: true,
+        bound: None,
+        prefix: &[],
+        threads: &[&[State], &[ParentCancel, State]],
+        suffix: &[State],
+    }
+);
+
+both!(
+    /// A done wait, which arms the parent watch (invariant E11), against the
+    /// parent's cancellation: the waiter wakes whether the cancellation came
+    /// before the arming (the arming applies it) or after (the watch fires).
+    ONE_DONE_PARENT_CANCEL, MANY_DONE_PARENT_CANCEL, "done_parent_cancel", {
+        parent: true,
+        bound: None,
+        prefix: &[],
+        threads: &[&[Done(0), Wait(0)], &[ParentCancel]],
+        suffix: &[State],
+    }
+);
+
+both!(
+    /// Two first reads racing to arm the parent watch (invariant E11) of an
+    /// instance whose parent was cancelled before either: whichever arms,
+    /// the arming applies the cancellation, and the other read, and the
+    /// waiter, see it. (The parent token is tokio-util's, whose locks loom
+    /// does not see, so loom does not reorder a `cancel()` in one thread
+    /// before an arming in another by itself: this model fixes that order
+    /// in the prefix.)
+    ONE_FIRST_READS_AFTER_PARENT_CANCEL, MANY_FIRST_READS_AFTER_PARENT_CANCEL,
+    "first_reads_after_parent_cancel", {
+        parent: true,
+        bound: None,
+        prefix: &[ParentCancel],
+        threads: &[&[Done(0), Wait(0)], &[State]],
+        suffix: &[State],
+    }
+);
+
+both!(
     /// A start made after seeing the parent cancelled, racing the watch: the
     /// start must see the cancellation applied (invariant E6).
     ONE_PARENT_SEEN_START, MANY_PARENT_SEEN_START, "parent_seen_start", {
@@ -764,6 +809,9 @@ pub static ALL: &[&Model] = &[
     &ONE_PARENT_CANCEL_CONTEXT,
     &ONE_PARENT_CANCEL_TWICE,
     &ONE_PARENT_SEEN_START,
+    &ONE_FIRST_READ_PARENT_CANCEL,
+    &ONE_DONE_PARENT_CANCEL,
+    &ONE_FIRST_READS_AFTER_PARENT_CANCEL,
     &ONE_CONTEXT_CLOSE,
     &ONE_CONTEXT_COMPLETE,
     &ONE_DONE_START,
@@ -790,6 +838,9 @@ pub static ALL: &[&Model] = &[
     &MANY_PARENT_CANCEL_CONTEXT,
     &MANY_PARENT_CANCEL_TWICE,
     &MANY_PARENT_SEEN_START,
+    &MANY_FIRST_READ_PARENT_CANCEL,
+    &MANY_DONE_PARENT_CANCEL,
+    &MANY_FIRST_READS_AFTER_PARENT_CANCEL,
     &MANY_CONTEXT_CLOSE,
     &MANY_CONTEXT_STOP,
     &MANY_CONTEXT_RESTART,

@@ -117,9 +117,14 @@
 //!   registered before the mark and is woken by that `cancel()` (step 1 of
 //!   spec section 7). The flag is cleared with `Release` after that, and
 //!   read with `Acquire`: a reader that sees it clear sees the watch
-//!   registered or the transition made. Two readers that arm at once both
-//!   poll under the lock; the second re-polls the armed future (a no-op
-//!   registration) and does not clear the flag, the first does.
+//!   registered or the transition made. A reader that sees it set, after
+//!   its poll under the lock (which arms the watch, or finds it armed or
+//!   finished by another reader still on its way to clearing the flag),
+//!   checks the parent itself as the calls do (invariant E6) before it
+//!   reads: another reader's arming may have found the cancellation and
+//!   not applied it yet. (`loom_many::first_read_parent_cancel` and
+//!   `first_reads_after_parent_cancel` found that window in a first
+//!   version without the check.)
 //!
 //! # Locks and deadlock freedom
 //!
@@ -310,10 +315,16 @@ impl Inner {
     /// the parent is cancelled but the watch has not run yet (invariant E6).
     #[track_caller]
     pub(crate) fn apply(&self, event: Event) -> Applied {
+        self.catch_up_with_parent();
+        self.transition(event)
+    }
+
+    /// Applies the parent's cancellation if the parent is cancelled but the
+    /// instance has not applied it yet (invariants E6, E11).
+    pub(crate) fn catch_up_with_parent(&self) {
         if self.parent_cancel_pending() {
             self.transition(Event::ParentCancel);
         }
-        self.transition(event)
     }
 
     /// Whether the parent is cancelled and the instance has not applied it
@@ -419,9 +430,7 @@ impl Inner {
     pub(crate) fn context(&self) -> RunToken {
         // Invariant #6: a caller who saw the parent cancelled gets a
         // cancelled context.
-        if self.parent_cancel_pending() {
-            self.transition(Event::ParentCancel);
-        }
+        self.catch_up_with_parent();
         let (token, cancelled) = self.context_slot();
         if cancelled {
             // Invariant #2: the phase says cancelled; the thread that made

@@ -28,6 +28,9 @@ pub(crate) fn arm(inner: &Arc<Inner>) {
 #[inline(never)]
 fn arm_now(inner: &Arc<Inner>) {
     inner.poll_watch(&waker(inner));
+    // Another reader may be arming at the same time, and may have found the
+    // cancellation without having applied it yet (invariant E11).
+    inner.catch_up_with_parent();
 }
 
 /// The watch's waker: it owns a reference to the instance (invariant E5),
