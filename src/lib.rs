@@ -281,7 +281,10 @@
 //! [`spec/supervise.md`](https://docs.rs/crate/runcycle/latest/source/spec/supervise.md)),
 //! and a test checks the code's table against it cell by cell. Calls change
 //! the state when they are made, not when their wait is awaited. A parent's
-//! cancellation is applied eagerly, inside the parent's `cancel()`.
+//! cancellation is applied inside the parent's `cancel()` once the instance
+//! has been read (its first `state()`, `context()`, `done()` or `closed()`
+//! arms the watch), and by every call before that: no call on the instance
+//! can see the parent cancelled and the instance not.
 //! Besides [`done`](Many::done) (the current run's exit),
 //! [`Many::closed`] waits until the instance is Closed, and
 //! [`Many::run_number`] / [`Guard::run_number`] number the runs from 1.
