@@ -73,7 +73,7 @@
 //!   one returns. A chain of N nested instances uses N iterations and a
 //!   constant stack; the outermost firing (inside the root's `cancel()`)
 //!   returns only when the list is empty, so eagerness (#6) is kept.
-//! - **E8.** The run number never wraps: a `Start` that would begin run 2^58
+//! - **E8.** The run number never wraps: a `Start` that would begin run 2^57
 //!   ([`MAX_RUN`] + 1) panics before its compare-and-swap, changing
 //!   nothing (spec/README.md, section 14). Run numbers only grow, which
 //!   [`Word::run_ended`] relies on.
@@ -103,20 +103,20 @@
 //!   if nobody ever waited for the close), and the list lock only if
 //!   somebody did. The instance grows by one pointer (the event).
 //! - **E11.** The parent watch is armed lazily (spec/README.md, "Watched from
-//!   the first read"): `unwatched` is set from construction, for an
+//!   the first read"): the word's `U` bit is set from construction, for an
 //!   instance with a parent, until the first read arms the watch
 //!   ([`watch::arm`](super::watch::arm), then [`Inner::poll_watch`]) or the
 //!   last handle turns it off. Every lock-free read of the word that can
 //!   observe the parent (`state()`, `done()`, `closed()`, `Debug`) and
-//!   `context()` test the flag first. Arming makes the parent's
+//!   `context()` test the bit first (`state()` in the word it loads). Arming makes the parent's
 //!   cancellation future under the watch lock and polls it: tokio-util's
 //!   future checks `is_cancelled` (under the token's lock) before it
 //!   registers the waker, and `cancel()` marks the tree under that lock
 //!   before it wakes waiters, so either the poll sees the cancellation and
 //!   `ParentCancel` is applied before the flag is cleared, or the waker is
 //!   registered before the mark and is woken by that `cancel()` (step 1 of
-//!   spec section 7). The flag is cleared with `Release` after that, and
-//!   read with `Acquire`: a reader that sees it clear sees the watch
+//!   spec section 7). The bit is cleared (`fetch_and`, `AcqRel`) after
+//!   that, and read with the word's `Acquire` load: a reader that sees it clear sees the watch
 //!   registered or the transition made. A reader that sees it set, after
 //!   its poll under the lock (which arms the watch, or finds it armed or
 //!   finished by another reader still on its way to clearing the flag),
@@ -150,8 +150,8 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::lifecycle::state::State;
 use crate::lifecycle::table::{self, Cell, Event, Kind, Phase};
-use crate::lifecycle::word::{Word, INITIAL, WAITERS};
-use crate::sync::{AtomicBool, AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
+use crate::lifecycle::word::{Word, INITIAL, UNWATCHED, WAITERS};
+use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
 
 /// A run's context token, shared by the slot, the run's contexts and the
 /// transitions that cancel it: behind a `std` `Arc`, so each of those
@@ -209,11 +209,9 @@ pub(crate) struct Inner {
     closed: Signal,
     slot: Mutex<Slot>,
     parent: Option<CancellationToken>,
-    /// Watches the parent token (invariants E5, E11).
+    /// Watches the parent token (invariants E5, E11); whether it is armed
+    /// yet is the word's `U` bit.
     watch: Mutex<Watch>,
-    /// Whether the instance has a parent whose watch is not armed yet
-    /// (invariant E11): the one flag the lock-free reads test.
-    unwatched: AtomicBool,
     /// Number of live `One`/`Many` handles (not guards or waits).
     handles: AtomicUsize,
 }
@@ -224,7 +222,11 @@ impl Inner {
     /// ([`watch`](super::watch)), which is not armed yet.
     pub(crate) fn new(kind: Kind, parent: Option<&CancellationToken>) -> Inner {
         Inner {
-            word: AtomicU64::new(INITIAL),
+            word: AtomicU64::new(if parent.is_some() {
+                INITIAL | UNWATCHED
+            } else {
+                INITIAL
+            }),
             kind,
             signal: Signal::new(),
             closed: Signal::new(),
@@ -238,7 +240,6 @@ impl Inner {
             } else {
                 Watch::Off
             }),
-            unwatched: AtomicBool::new(parent.is_some()),
             handles: AtomicUsize::new(1),
         }
     }
@@ -268,21 +269,20 @@ impl Inner {
         }
         self.apply(Event::Close);
         let watch = core::mem::replace(&mut *self.watch.lock(), Watch::Off);
-        // Closed now: a watch has nothing left to do. Release as in
-        // `poll_watch`.
-        self.unwatched.store(false, Ordering::Release);
+        // Closed now: a watch has nothing left to do.
+        self.clear_unwatched();
         // Dropped outside the lock: dropping it takes the parent's locks.
         drop(watch);
     }
 
-    /// Whether the parent watch still has to be armed (invariant E11): one
-    /// `Acquire` load, false without a parent.
-    #[inline]
-    pub(crate) fn unwatched(&self) -> bool {
-        // Acquire pairs with the Release stores in `poll_watch` and
-        // `drop_handle`: who sees the watch armed sees it registered (or
-        // its parent's cancellation applied).
-        self.unwatched.load(Ordering::Acquire)
+    /// Clears the word's `U` bit (invariant E11), after the arming's
+    /// registration or transition.
+    fn clear_unwatched(&self) {
+        // AcqRel: Release, after the registration or the transition, pairs
+        // with the Acquire of `load`: a reader that sees `U` clear sees the
+        // watch registered or the transition made. (A read-modify-write, so
+        // it cannot undo a concurrent transition; transitions keep `U`.)
+        self.word.fetch_and(!UNWATCHED, Ordering::AcqRel);
     }
 
     /// Sets the state word: only for tests that need the last run numbers.
@@ -579,11 +579,8 @@ impl Inner {
             self.transition(Event::ParentCancel);
         }
         if arming {
-            // Release, after the registration or the transition: a reader
-            // that sees the flag clear (Acquire, `unwatched`) and then
-            // loads the word sees the transition, or has the watch
-            // registered ahead of any later cancellation (invariant E11).
-            self.unwatched.store(false, Ordering::Release);
+            // After the registration or the transition (invariant E11).
+            self.clear_unwatched();
         }
     }
 }

@@ -111,8 +111,8 @@ impl Many {
     ///
     /// # Panics
     ///
-    /// If this start would begin run 2^58 (after 288,230,376,151,711,743
-    /// runs; at one run per nanosecond, 9 years): the message says to make a
+    /// If this start would begin run 2^57 (after 144,115,188,075,855,871
+    /// runs; at one run per nanosecond, 4.5 years): the message says to make a
     /// new `Many`. Nothing is changed.
     ///
     /// # Examples

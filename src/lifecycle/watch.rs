@@ -18,15 +18,16 @@ use crate::sync::Arc;
 /// (`state()`, `context()`, `done()`, `closed()`, `Debug`) before it reads.
 #[inline]
 pub(crate) fn arm(inner: &Arc<Inner>) {
-    if inner.unwatched() {
+    if inner.load().unwatched() {
         arm_now(inner);
     }
 }
 
-/// The first read of a watched instance: registers the watch.
+/// The first read of a watched instance: registers the watch. (`state()`
+/// calls it directly when the word it loaded has `U` set.)
 #[cold]
 #[inline(never)]
-fn arm_now(inner: &Arc<Inner>) {
+pub(crate) fn arm_now(inner: &Arc<Inner>) {
     inner.poll_watch(&waker(inner));
     // Another reader may be arming at the same time, and may have found the
     // cancellation without having applied it yet (invariant E11).

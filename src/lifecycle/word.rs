@@ -4,10 +4,10 @@
 //! loads and swaps [`Word`]s. The layout:
 //!
 //! ```text
-//!  63                             6   5   4   3     0
-//! +--------------------------------+---+---+-------+
-//! |          run number            | W | C | phase |
-//! +--------------------------------+---+---+-------+
+//!  63                         7   6   5   4   3     0
+//! +----------------------------+---+---+---+-------+
+//! |          run number        | U | W | C | phase |
+//! +----------------------------+---+---+---+-------+
 //! ```
 //!
 //! * `phase` ([`PHASE_BITS`]): the table's [`Phase`], encoded so that its
@@ -21,9 +21,14 @@
 //! * `W` ([`WAITERS`]): somebody may be waiting for the current run to end
 //!   (invariant E4). A run nobody waits for ends without touching the
 //!   listener list.
+//! * `U` ([`UNWATCHED`]): the instance has a parent whose watch is not
+//!   armed yet (invariant E11): set in the first word of an instance with a
+//!   parent, cleared once by the arming (or the last handle's drop), kept by
+//!   every transition. In the word so that `state()` tests it in the value
+//!   it loads anyway.
 //! * `run number`: 1 for the first run (also while `Created`), incremented
 //!   by every `Start` from `Stopped` (invariant T4). At one restart per
-//!   nanosecond it would take 9 years to exhaust 58 bits.
+//!   nanosecond it would take 4.5 years to exhaust 57 bits.
 //!
 //! `state()` and every wait check are one `Acquire` load of this word.
 
@@ -40,9 +45,11 @@ pub(crate) const STATE_BITS: u64 = 0b11;
 pub(crate) const CONTEXT_CREATED: u64 = 1 << 4;
 /// Set while somebody may wait for the current run to end (invariant E4).
 pub(crate) const WAITERS: u64 = 1 << 5;
+/// Set while the instance's parent watch is not armed yet (invariant E11).
+pub(crate) const UNWATCHED: u64 = 1 << 6;
 /// Shift of the run number.
-pub(crate) const RUN_SHIFT: u32 = 6;
-/// The largest run number the word can hold: 2^58 - 1 (invariant E8).
+pub(crate) const RUN_SHIFT: u32 = 7;
+/// The largest run number the word can hold: 2^57 - 1 (invariant E8).
 pub(crate) const MAX_RUN: u64 = u64::MAX >> RUN_SHIFT;
 /// Set with the `Closed` phase code when the instance closed without ever
 /// starting (from `Created`): the run field then still says 1, the run a
@@ -142,6 +149,12 @@ impl Word {
         self.0 & WAITERS != 0
     }
 
+    /// Whether the parent watch is still to be armed (invariant E11).
+    #[inline]
+    pub(crate) fn unwatched(self) -> bool {
+        self.0 & UNWATCHED != 0
+    }
+
     /// Whether run `run` has ended (or the instance closed before it began).
     pub(crate) fn run_ended(self, run: u64) -> bool {
         table::reads(self.phase()).done_resolved || self.run() > run
@@ -164,7 +177,8 @@ impl Word {
                  make a new `Many` to go on)",
                 u128::from(run) + 1,
             );
-            Word(((run + 1) << RUN_SHIFT) | phase_code(cell.next))
+            // `U` is kept: whether the parent is watched is not per run.
+            Word(((run + 1) << RUN_SHIFT) | (self.0 & UNWATCHED) | phase_code(cell.next))
         } else if cell.next == Phase::Closed && !self.started() {
             // Closed without a run (from `Created`, or a no-op on such a
             // word, which keeps it): remembered for `run_number`.
@@ -262,7 +276,13 @@ mod tests {
                     if cell.new_run {
                         continue;
                     }
-                    for flags in [0, CONTEXT_CREATED, WAITERS, CONTEXT_CREATED | WAITERS] {
+                    for flags in [
+                        0,
+                        CONTEXT_CREATED,
+                        WAITERS,
+                        UNWATCHED,
+                        CONTEXT_CREATED | WAITERS | UNWATCHED,
+                    ] {
                         let word = Word((3 << RUN_SHIFT) | flags | phase_code(phase));
                         let next = word.after(cell);
                         assert_eq!(
@@ -274,6 +294,22 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A new run clears `C` and `W` (invariants E1, E4) and keeps `U`
+    /// (invariant E11: whether the parent is watched is not per run).
+    #[test]
+    fn a_new_run_keeps_only_the_watch_flag() {
+        use crate::lifecycle::table::{cell, Event, Kind};
+        let start = cell(Kind::Many, Phase::Stopped, Event::Start).unwrap();
+        for flags in [0, UNWATCHED, CONTEXT_CREATED | WAITERS | UNWATCHED] {
+            let word = Word((3 << RUN_SHIFT) | flags | phase_code(Phase::Stopped));
+            let next = word.after(start);
+            assert_eq!(next.run(), 4);
+            assert_eq!(next.phase(), Phase::Running);
+            assert!(!next.has_context() && !next.has_waiters());
+            assert_eq!(next.unwatched(), flags & UNWATCHED != 0, "{flags:#b}");
         }
     }
 
