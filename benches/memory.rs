@@ -592,7 +592,7 @@ const RESTARTS: u64 = 10_000_000;
 /// another thread ends it (a real cross-thread wake, some microseconds
 /// each); the other runs are waited for on one thread, with a wait that
 /// registers before the run ends.
-const CROSS_EVERY: u64 = 100;
+const CROSS_EVERY: u64 = 10;
 
 /// 10,000,000 restarts of one `Many`, every run waited for by a wait that
 /// registers before the run ends, in turn: an async `done()` under
