@@ -257,11 +257,15 @@ mod contended_restarts {
     pub(crate) const THREADS: &[usize] = &[1, 2, 4, 8, 16];
     /// Samples per case: keeps the whole contended group (both modules)
     /// under a minute.
-    pub(crate) const SAMPLES: u32 = 32;
+    pub(crate) const SAMPLES: u32 = 100;
     /// Seconds per case at most.
-    pub(crate) const MAX_TIME: f64 = 1.0;
+    pub(crate) const MAX_TIME: f64 = 2.0;
+    /// Seconds per case at least: a case of short samples would otherwise
+    /// end in milliseconds, before the scheduler has mixed the threads (on
+    /// 2 cores the writer of `contended_reads` may not have run at all).
+    pub(crate) const MIN_TIME: f64 = 0.5;
 
-    #[divan::bench(threads = THREADS, sample_count = SAMPLES, max_time = MAX_TIME)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn runcycle_many(b: Bencher) {
         let many = Many::new();
         let active = AtomicUsize::new(0);
@@ -274,7 +278,7 @@ mod contended_restarts {
         });
     }
 
-    #[divan::bench(threads = THREADS, sample_count = SAMPLES, max_time = MAX_TIME)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn baseline_mutex(b: Bencher) {
         let many = MutexMany::new(None);
         let active = AtomicUsize::new(0);
@@ -296,35 +300,39 @@ mod contended_restarts {
 /// writer (the machine's 2 cores), and the upper counts are oversubscribed
 /// by one more thread. Reported: the time per `state()` call on one reader.
 mod contended_reads {
-    use super::contended_restarts::{MAX_TIME, SAMPLES, THREADS};
+    use super::contended_restarts::{MAX_TIME, MIN_TIME, SAMPLES, THREADS};
     use super::*;
     use std::sync::atomic::AtomicBool;
     use std::thread;
 
     /// Runs `restart` in a loop on a plain thread until the returned
-    /// closure is called (it stops and joins the thread, and returns how
-    /// many restarts the writer made).
-    fn writer(restart: impl Fn() + Send + 'static) -> impl FnOnce() -> u64 {
+    /// closure is called (it stops and joins the thread). Returns once the
+    /// writer has made its first restart, so the readers never measure an
+    /// idle instance.
+    fn writer(restart: impl Fn() + Send + 'static) -> impl FnOnce() {
         let stop = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(AtomicBool::new(false));
         let thread = {
-            let stop = Arc::clone(&stop);
+            let (stop, started) = (Arc::clone(&stop), Arc::clone(&started));
             thread::spawn(move || {
-                let mut restarts = 0u64;
-                // `Relaxed`: a stop request, no data is published with it.
+                // `Relaxed` (both flags): signals only, no data is
+                // published with them.
                 while !stop.load(Ordering::Relaxed) {
                     restart();
-                    restarts += 1;
+                    started.store(true, Ordering::Relaxed);
                 }
-                restarts
             })
         };
+        while !started.load(Ordering::Relaxed) {
+            thread::yield_now();
+        }
         move || {
             stop.store(true, Ordering::Relaxed);
-            thread.join().unwrap()
+            thread.join().unwrap();
         }
     }
 
-    #[divan::bench(threads = THREADS, sample_count = SAMPLES, max_time = MAX_TIME)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn runcycle_many(b: Bencher) {
         let many = Many::new();
         let stop = {
@@ -335,7 +343,7 @@ mod contended_reads {
         stop();
     }
 
-    #[divan::bench(threads = THREADS, sample_count = SAMPLES, max_time = MAX_TIME)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn baseline_mutex(b: Bencher) {
         let many = Arc::new(MutexMany::new(None));
         let stop = {
