@@ -246,10 +246,12 @@ mod one_lifecycle {
 
 /// Threads racing `start`/stop on one instance; each run checks it is the
 /// only one (exactly one winner per run). divan runs the closure on every
-/// thread at once and reports the time per call on one thread: the
-/// throughput of all threads together is `threads / time`. Each call is an
-/// attempt (won or refused). On the 2-core machine 4, 8 and 16 threads are
-/// oversubscribed: they show the shape, not more parallelism.
+/// thread at once and reports the time per call on one thread, within a
+/// sample (a sample is short enough to run mostly inside one time slice).
+/// While the threads fit the cores, the throughput of all threads together
+/// is `threads / time`; past the cores (on the 2-core machine: 4, 8 and 16
+/// threads) it is at most `cores / time`: those counts show the shape, not
+/// more parallelism. Each call is an attempt (won or refused).
 mod contended_restarts {
     use super::*;
 
@@ -264,8 +266,12 @@ mod contended_restarts {
     /// end in milliseconds, before the scheduler has mixed the threads (on
     /// 2 cores the writer of `contended_reads` may not have run at all).
     pub(crate) const MIN_TIME: f64 = 0.5;
+    /// Calls per sample, fixed: left to divan, a slow first sample under
+    /// contention makes it pick 1 call per sample, which the timer's
+    /// precision (about 20 ns here) then dominates.
+    const SAMPLE_SIZE: u32 = 256;
 
-    #[divan::bench(threads = THREADS, sample_count = SAMPLES, min_time = MIN_TIME, max_time = MAX_TIME)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, sample_size = SAMPLE_SIZE, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn runcycle_many(b: Bencher) {
         let many = Many::new();
         let active = AtomicUsize::new(0);
@@ -278,7 +284,7 @@ mod contended_restarts {
         });
     }
 
-    #[divan::bench(threads = THREADS, sample_count = SAMPLES, min_time = MIN_TIME, max_time = MAX_TIME)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, sample_size = SAMPLE_SIZE, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn baseline_mutex(b: Bencher) {
         let many = MutexMany::new(None);
         let active = AtomicUsize::new(0);
@@ -304,6 +310,10 @@ mod contended_reads {
     use super::*;
     use std::sync::atomic::AtomicBool;
     use std::thread;
+
+    /// Calls per sample, fixed (see `contended_restarts::SAMPLE_SIZE`);
+    /// larger: a lock-free read takes under a nanosecond.
+    const SAMPLE_SIZE: u32 = 1024;
 
     /// Runs `restart` in a loop on a plain thread until the returned
     /// closure is called (it stops and joins the thread). Returns once the
@@ -332,7 +342,7 @@ mod contended_reads {
         }
     }
 
-    #[divan::bench(threads = THREADS, sample_count = SAMPLES, min_time = MIN_TIME, max_time = MAX_TIME)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, sample_size = SAMPLE_SIZE, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn runcycle_many(b: Bencher) {
         let many = Many::new();
         let stop = {
@@ -343,7 +353,7 @@ mod contended_reads {
         stop();
     }
 
-    #[divan::bench(threads = THREADS, sample_count = SAMPLES, min_time = MIN_TIME, max_time = MAX_TIME)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, sample_size = SAMPLE_SIZE, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn baseline_mutex(b: Bencher) {
         let many = Arc::new(MutexMany::new(None));
         let stop = {
