@@ -184,7 +184,10 @@ impl Registered {
             self.pending.swap(0, Ordering::Relaxed),
             self.total.swap(0, Ordering::Relaxed),
         );
-        format!("{:.1}% pending at the call", 100.0 * p as f64 / t.max(1) as f64)
+        format!(
+            "{:.1}% pending at the call",
+            100.0 * p as f64 / t.max(1) as f64
+        )
     }
 }
 
@@ -276,11 +279,15 @@ fn heap() {
     let without_p = per_run("Many::with_parent: start, drop guard", &many_p, |m| {
         drop(m.start().unwrap());
     });
-    per_run("Many::with_parent: start, context(), drop guard", &many_p, |m| {
-        let guard = m.start().unwrap();
-        drop(guard.context());
-        drop(guard);
-    });
+    per_run(
+        "Many::with_parent: start, context(), drop guard",
+        &many_p,
+        |m| {
+            let guard = m.start().unwrap();
+            drop(guard.context());
+            drop(guard);
+        },
+    );
     let mut token_only = Meter::default();
     for _ in 0..10_000 {
         drop(token_only.m(|| parent.child_token()));
@@ -291,7 +298,10 @@ fn heap() {
         token_only.bytes as f64 / 10_000.0
     );
     assert!(without == 0.0, "a restart without context() allocated");
-    assert!(without_p == 0.0, "a restart without context() allocated (with a parent)");
+    assert!(
+        without_p == 0.0,
+        "a restart without context() allocated (with a parent)"
+    );
 }
 
 /// Allocations per call of every public call of the core. Each row says
@@ -305,30 +315,42 @@ fn calls() {
 
     // One.
     row("One::new", "nothing else alive", |m| drop(m.m(One::new)));
-    row("One::with_parent(&token)", "a live token, no other child", |m| {
-        drop(m.m(|| One::with_parent(&parent)));
-    });
+    row(
+        "One::with_parent(&token)",
+        "a live token, no other child",
+        |m| {
+            drop(m.m(|| One::with_parent(&parent)));
+        },
+    );
     row("One::start", "a fresh One", |m| {
         let one = One::new();
         drop(m.m(|| one.start()));
     });
-    row("One::start (with a parent)", "a fresh One with a parent", |m| {
-        let one = One::with_parent(&parent);
-        drop(m.m(|| one.start()));
-    });
+    row(
+        "One::start (with a parent)",
+        "a fresh One with a parent",
+        |m| {
+            let one = One::with_parent(&parent);
+            drop(m.m(|| one.start()));
+        },
+    );
     row("One::context", "running, first context() of the run", |m| {
         let one = One::new();
         let guard = one.start().unwrap();
         drop(m.m(|| one.context()));
         drop(guard);
     });
-    row("One::context", "running, the run's context already made", |m| {
-        let one = One::new();
-        let guard = one.start().unwrap();
-        drop(guard.context());
-        drop(m.m(|| one.context()));
-        drop(guard);
-    });
+    row(
+        "One::context",
+        "running, the run's context already made",
+        |m| {
+            let one = One::new();
+            let guard = one.start().unwrap();
+            drop(guard.context());
+            drop(m.m(|| one.context()));
+            drop(guard);
+        },
+    );
     row("One::context", "never started (a cancelled context)", |m| {
         let one = One::new();
         drop(m.m(|| one.context()));
@@ -358,38 +380,62 @@ fn calls() {
 
     // Many.
     row("Many::new", "nothing else alive", |m| drop(m.m(Many::new)));
-    row("Many::with_parent(&token)", "a live token, no other child", |m| {
-        drop(m.m(|| Many::with_parent(&parent)));
-    });
+    row(
+        "Many::with_parent(&token)",
+        "a live token, no other child",
+        |m| {
+            drop(m.m(|| Many::with_parent(&parent)));
+        },
+    );
     let many = Many::new();
     row("Many::start", "one Many restarted over and over", |m| {
         drop(m.m(|| many.start()));
     });
     let many_p = Many::with_parent(&parent);
-    row("Many::start (with a parent)", "one Many restarted over and over", |m| {
-        drop(m.m(|| many_p.start()));
-    });
-    row("Many::start", "running: refused (StartError::Running)", |m| {
-        let guard = many.start().unwrap();
-        drop(m.m(|| many.start()));
-        drop(guard);
-    });
-    row("Many::context", "running, first context() of the run", |m| {
-        let guard = many.start().unwrap();
-        drop(m.m(|| many.context()));
-        drop(guard);
-    });
-    row("Many::context (with a parent)", "running, first context() of the run", |m| {
-        let guard = many_p.start().unwrap();
-        drop(m.m(|| many_p.context()));
-        drop(guard);
-    });
-    row("Many::context", "running, the run's context already made", |m| {
-        let guard = many.start().unwrap();
-        drop(guard.context());
-        drop(m.m(|| many.context()));
-        drop(guard);
-    });
+    row(
+        "Many::start (with a parent)",
+        "one Many restarted over and over",
+        |m| {
+            drop(m.m(|| many_p.start()));
+        },
+    );
+    row(
+        "Many::start",
+        "running: refused (StartError::Running)",
+        |m| {
+            let guard = many.start().unwrap();
+            drop(m.m(|| many.start()));
+            drop(guard);
+        },
+    );
+    row(
+        "Many::context",
+        "running, first context() of the run",
+        |m| {
+            let guard = many.start().unwrap();
+            drop(m.m(|| many.context()));
+            drop(guard);
+        },
+    );
+    row(
+        "Many::context (with a parent)",
+        "running, first context() of the run",
+        |m| {
+            let guard = many_p.start().unwrap();
+            drop(m.m(|| many_p.context()));
+            drop(guard);
+        },
+    );
+    row(
+        "Many::context",
+        "running, the run's context already made",
+        |m| {
+            let guard = many.start().unwrap();
+            drop(guard.context());
+            drop(m.m(|| many.context()));
+            drop(guard);
+        },
+    );
     row("Many::context", "stopped (between runs)", |m| {
         drop(m.m(|| many.context()));
     });
@@ -425,7 +471,9 @@ fn calls() {
         std::hint::black_box(m.m(|| many.run_number()));
         drop(guard);
     });
-    row("Many::closed", "not closed", |m| drop(m.m(|| many.closed())));
+    row("Many::closed", "not closed", |m| {
+        drop(m.m(|| many.closed()))
+    });
 
     // Guard.
     row("Guard::context", "first context() of the run", |m| {
@@ -457,13 +505,17 @@ fn calls() {
         drop(guard.context());
         m.m(|| drop(guard));
     });
-    row("Guard drop", "one async waiter registered (polled once)", |m| {
-        let guard = many.start().unwrap();
-        let mut done = pin!(many.done());
-        assert!(poll_once(done.as_mut()).is_pending());
-        m.m(|| drop(guard));
-        assert!(poll_once(done.as_mut()).is_ready());
-    });
+    row(
+        "Guard drop",
+        "one async waiter registered (polled once)",
+        |m| {
+            let guard = many.start().unwrap();
+            let mut done = pin!(many.done());
+            assert!(poll_once(done.as_mut()).is_pending());
+            m.m(|| drop(guard));
+            assert!(poll_once(done.as_mut()).is_ready());
+        },
+    );
 
     // Wait.
     row("Wait::is_done", "pending", |m| {
@@ -478,23 +530,31 @@ fn calls() {
         drop(m.m(|| done.clone()));
         drop(guard);
     });
-    row("Wait as a future: poll, poll", "one waiter: pending, the run ends (same thread, not counted), ready", |m| {
-        let guard = many.start().unwrap();
-        let mut done = pin!(many.done());
-        assert!(m.m(|| poll_once(done.as_mut())).is_pending());
-        drop(guard);
-        assert!(m.m(|| poll_once(done.as_mut())).is_ready());
-    });
-    row("Wait as a future: 2 waiters", "two waiters of one run, each polled pending, then ready (all four polls counted)", |m| {
-        let guard = many.start().unwrap();
-        let mut a = pin!(many.done());
-        let mut b = pin!(many.done());
-        assert!(m.m(|| poll_once(a.as_mut())).is_pending());
-        assert!(m.m(|| poll_once(b.as_mut())).is_pending());
-        drop(guard);
-        assert!(m.m(|| poll_once(a.as_mut())).is_ready());
-        assert!(m.m(|| poll_once(b.as_mut())).is_ready());
-    });
+    row(
+        "Wait as a future: poll, poll",
+        "one waiter: pending, the run ends (same thread, not counted), ready",
+        |m| {
+            let guard = many.start().unwrap();
+            let mut done = pin!(many.done());
+            assert!(m.m(|| poll_once(done.as_mut())).is_pending());
+            drop(guard);
+            assert!(m.m(|| poll_once(done.as_mut())).is_ready());
+        },
+    );
+    row(
+        "Wait as a future: 2 waiters",
+        "two waiters of one run, each polled pending, then ready (all four polls counted)",
+        |m| {
+            let guard = many.start().unwrap();
+            let mut a = pin!(many.done());
+            let mut b = pin!(many.done());
+            assert!(m.m(|| poll_once(a.as_mut())).is_pending());
+            assert!(m.m(|| poll_once(b.as_mut())).is_pending());
+            drop(guard);
+            assert!(m.m(|| poll_once(a.as_mut())).is_ready());
+            assert!(m.m(|| poll_once(b.as_mut())).is_ready());
+        },
+    );
     row("Wait as a future: poll", "stopped (ready at once)", |m| {
         let mut done = pin!(many.done());
         assert!(m.m(|| poll_once(done.as_mut())).is_ready());
@@ -506,13 +566,17 @@ fn calls() {
 
     let ender = Ender::new();
     static REG: Registered = Registered::new();
-    row("Wait::wait", "one blocked waiter, the run ends on another thread (counted)", |m| {
-        let guard = many.start().unwrap();
-        let done = many.done();
-        ender.hand(guard);
-        REG.note(!done.is_done());
-        m.m(|| done.wait());
-    });
+    row(
+        "Wait::wait",
+        "one blocked waiter, the run ends on another thread (counted)",
+        |m| {
+            let guard = many.start().unwrap();
+            let done = many.done();
+            ender.hand(guard);
+            REG.note(!done.is_done());
+            m.m(|| done.wait());
+        },
+    );
     println!("|  | | | ({}) |", REG.take());
     row("Wait::wait_timeout(20 s)", "the same", |m| {
         let guard = many.start().unwrap();
@@ -531,21 +595,29 @@ fn calls() {
         m.m(|| done.wait_deadline(deadline)).unwrap();
     });
     println!("|  | | | ({}) |", REG.take());
-    row("Wait via block_on", "one async waiter (futures::executor::block_on), the run ends on another thread (counted)", |m| {
-        let guard = many.start().unwrap();
-        let done = many.done();
-        ender.hand(guard);
-        REG.note(!done.is_done());
-        m.m(|| futures::executor::block_on(done));
-    });
+    row(
+        "Wait via block_on",
+        "one async waiter (futures::executor::block_on), the run ends on another thread (counted)",
+        |m| {
+            let guard = many.start().unwrap();
+            let done = many.done();
+            ender.hand(guard);
+            REG.note(!done.is_done());
+            m.m(|| futures::executor::block_on(done));
+        },
+    );
     println!("|  | | | ({}) |", REG.take());
-    row("Transition::wait (of stop)", "the same, the Transition of stop() while running", |m| {
-        let guard = many.start().unwrap();
-        let stopping = many.stop().unwrap();
-        ender.hand(guard);
-        REG.note(!stopping.is_done());
-        m.m(|| stopping.wait());
-    });
+    row(
+        "Transition::wait (of stop)",
+        "the same, the Transition of stop() while running",
+        |m| {
+            let guard = many.start().unwrap();
+            let stopping = many.stop().unwrap();
+            ender.hand(guard);
+            REG.note(!stopping.is_done());
+            m.m(|| stopping.wait());
+        },
+    );
     println!("|  | | | ({}) |", REG.take());
     drop(ender);
 
@@ -553,13 +625,17 @@ fn calls() {
         let closed = many.closed();
         std::hint::black_box(m.m(|| closed.is_done()));
     });
-    row("ClosedWait as a future: poll, poll", "a fresh Many: pending, closed (not counted), ready", |m| {
-        let fresh = Many::new();
-        let mut closed = pin!(fresh.closed());
-        assert!(m.m(|| poll_once(closed.as_mut())).is_pending());
-        fresh.close();
-        assert!(m.m(|| poll_once(closed.as_mut())).is_ready());
-    });
+    row(
+        "ClosedWait as a future: poll, poll",
+        "a fresh Many: pending, closed (not counted), ready",
+        |m| {
+            let fresh = Many::new();
+            let mut closed = pin!(fresh.closed());
+            assert!(m.m(|| poll_once(closed.as_mut())).is_pending());
+            fresh.close();
+            assert!(m.m(|| poll_once(closed.as_mut())).is_ready());
+        },
+    );
 
     // Context.
     let guard = many.start().unwrap();
@@ -568,31 +644,44 @@ fn calls() {
         std::hint::black_box(m.m(|| ctx.is_cancelled()));
     });
     row("Context::clone", "running", |m| drop(m.m(|| ctx.clone())));
-    row("Context::child_token", "running, the child dropped after", |m| {
-        drop(m.m(|| ctx.child_token()));
-    });
-    row("Context::cancelled polled", "running: pending, then dropped", |m| {
-        let mut cancelled = pin!(ctx.cancelled());
-        assert!(m.m(|| poll_once(cancelled.as_mut())).is_pending());
-    });
+    row(
+        "Context::child_token",
+        "running, the child dropped after",
+        |m| {
+            drop(m.m(|| ctx.child_token()));
+        },
+    );
+    row(
+        "Context::cancelled polled",
+        "running: pending, then dropped",
+        |m| {
+            let mut cancelled = pin!(ctx.cancelled());
+            assert!(m.m(|| poll_once(cancelled.as_mut())).is_pending());
+        },
+    );
     drop(guard);
-    row("Context::cancelled polled", "a run's context: pending, the run ends (not counted), ready", |m| {
-        let guard = many.start().unwrap();
-        let ctx = guard.context();
-        let mut cancelled = pin!(ctx.cancelled());
-        assert!(m.m(|| poll_once(cancelled.as_mut())).is_pending());
-        drop(guard);
-        assert!(m.m(|| poll_once(cancelled.as_mut())).is_ready());
-    });
+    row(
+        "Context::cancelled polled",
+        "a run's context: pending, the run ends (not counted), ready",
+        |m| {
+            let guard = many.start().unwrap();
+            let ctx = guard.context();
+            let mut cancelled = pin!(ctx.cancelled());
+            assert!(m.m(|| poll_once(cancelled.as_mut())).is_pending());
+            drop(guard);
+            assert!(m.m(|| poll_once(cancelled.as_mut())).is_ready());
+        },
+    );
 }
 
 /// Restarts of the RSS loop.
 const RESTARTS: u64 = 10_000_000;
 /// Every `CROSS_EVERY`-th run is waited for by a blocked thread while
-/// another thread ends it (a real cross-thread wake, some microseconds
-/// each); the other runs are waited for on one thread, with a wait that
-/// registers before the run ends.
-const CROSS_EVERY: u64 = 10;
+/// another thread ends it (a real cross-thread wake: about 50 us each on
+/// the loaded 2-core machine, so every 10th run made the loop take 58 s);
+/// the other runs are waited for on one thread, with a wait that
+/// registers before the run ends (so every run's wait registers).
+const CROSS_EVERY: u64 = 32;
 
 /// 10,000,000 restarts of one `Many`, every run waited for by a wait that
 /// registers before the run ends, in turn: an async `done()` under
