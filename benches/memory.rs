@@ -756,7 +756,6 @@ fn rss_restarts() {
     }
     let rss2 = rss_kib();
     let elapsed = t.elapsed();
-    drop(run);
     drop(ender);
     println!(
         "{RESTARTS} restarts of one Many, each waited for: {rss0} KiB after 1,000 -> {rss1} KiB after 1,000,000 -> {rss2} KiB after {RESTARTS} ({:.1} s for 1 M, {:.1} s in all; cross-thread waits every {CROSS_EVERY}th run: {} of {} found the run still going)",
