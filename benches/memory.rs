@@ -758,7 +758,7 @@ fn rss_restarts() {
     let elapsed = t.elapsed();
     drop(ender);
     println!(
-        "{RESTARTS} restarts of one Many, each waited for: {rss0} KiB after 1,000 -> {rss1} KiB after 1,000,000 -> {rss2} KiB after {RESTARTS} ({:.1} s for 1 M, {:.1} s in all; cross-thread waits every {CROSS_EVERY}th run: {} of {} found the run still going)",
+        "{RESTARTS} restarts of one Many, each waited for: {rss0} KiB after 1,000 -> {rss1} KiB after 1,000,000 -> {rss2} KiB after {RESTARTS} ({:.1} s for 1 M, {:.1} s in all; a cross-thread wait 1 run in {CROSS_EVERY}: {} of {} found the run still going)",
         t1.as_secs_f64(),
         elapsed.as_secs_f64(),
         cross.0,
