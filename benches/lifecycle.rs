@@ -50,6 +50,10 @@ impl MutexMany {
     fn context(&self) -> CancellationToken {
         self.inner.lock().unwrap().1.clone().unwrap()
     }
+    /// A reader's view: the state, under the lock.
+    fn state(&self) -> State {
+        self.inner.lock().unwrap().0
+    }
     fn complete(&self) {
         let mut inner = self.inner.lock().unwrap();
         if let Some(token) = &inner.1 {
@@ -241,13 +245,33 @@ mod one_lifecycle {
 }
 
 /// Threads racing `start`/stop on one instance; each run checks it is the
-/// only one (exactly one winner per run).
+/// only one (exactly one winner per run). divan runs the closure on every
+/// thread at once and reports the time per call on one thread, within a
+/// sample (a sample is short enough to run mostly inside one time slice).
+/// While the threads fit the cores, the throughput of all threads together
+/// is `threads / time`; past the cores (on the 2-core machine: 4, 8 and 16
+/// threads) it is at most `cores / time`: those counts show the shape, not
+/// more parallelism. Each call is an attempt (won or refused).
 mod contended_restarts {
     use super::*;
 
-    const THREADS: &[usize] = &[2, 4];
+    /// The thread counts of the issue.
+    pub(crate) const THREADS: &[usize] = &[1, 2, 4, 8, 16];
+    /// Samples per case: keeps the whole contended group (both modules)
+    /// under a minute.
+    pub(crate) const SAMPLES: u32 = 100;
+    /// Seconds per case at most.
+    pub(crate) const MAX_TIME: f64 = 2.0;
+    /// Seconds per case at least: a case of short samples would otherwise
+    /// end in milliseconds, before the scheduler has mixed the threads (on
+    /// 2 cores the writer of `contended_reads` may not have run at all).
+    pub(crate) const MIN_TIME: f64 = 0.5;
+    /// Calls per sample, fixed: left to divan, a slow first sample under
+    /// contention makes it pick 1 call per sample, which the timer's
+    /// precision (about 20 ns here) then dominates.
+    const SAMPLE_SIZE: u32 = 256;
 
-    #[divan::bench(threads = THREADS)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, sample_size = SAMPLE_SIZE, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn runcycle_many(b: Bencher) {
         let many = Many::new();
         let active = AtomicUsize::new(0);
@@ -260,7 +284,7 @@ mod contended_restarts {
         });
     }
 
-    #[divan::bench(threads = THREADS)]
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, sample_size = SAMPLE_SIZE, min_time = MIN_TIME, max_time = MAX_TIME)]
     fn baseline_mutex(b: Bencher) {
         let many = MutexMany::new(None);
         let active = AtomicUsize::new(0);
@@ -271,6 +295,76 @@ mod contended_restarts {
                 many.complete();
             }
         });
+    }
+}
+
+/// Threads reading `state()` while one writer restarts the instance over
+/// and over. divan runs the same closure on every bench thread, so the
+/// writer is not one of them: each case spawns its own plain thread that
+/// restarts in a loop until a flag set after the measurement stops it, and
+/// the `threads` are all readers. So `threads = 1` is one reader and one
+/// writer (the machine's 2 cores), and the upper counts are oversubscribed
+/// by one more thread. Reported: the time per `state()` call on one reader.
+mod contended_reads {
+    use super::contended_restarts::{MAX_TIME, MIN_TIME, SAMPLES, THREADS};
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::thread;
+
+    /// Calls per sample, fixed (see `contended_restarts::SAMPLE_SIZE`);
+    /// larger: a lock-free read takes under a nanosecond.
+    const SAMPLE_SIZE: u32 = 1024;
+
+    /// Runs `restart` in a loop on a plain thread until the returned
+    /// closure is called (it stops and joins the thread). Returns once the
+    /// writer has made its first restart, so the readers never measure an
+    /// idle instance.
+    fn writer(restart: impl Fn() + Send + 'static) -> impl FnOnce() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (stop, started) = (Arc::clone(&stop), Arc::clone(&started));
+            thread::spawn(move || {
+                // `Relaxed` (both flags): signals only, no data is
+                // published with them.
+                while !stop.load(Ordering::Relaxed) {
+                    restart();
+                    started.store(true, Ordering::Relaxed);
+                }
+            })
+        };
+        while !started.load(Ordering::Relaxed) {
+            thread::yield_now();
+        }
+        move || {
+            stop.store(true, Ordering::Relaxed);
+            thread.join().unwrap();
+        }
+    }
+
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, sample_size = SAMPLE_SIZE, min_time = MIN_TIME, max_time = MAX_TIME)]
+    fn runcycle_many(b: Bencher) {
+        let many = Many::new();
+        let stop = {
+            let many = many.clone();
+            writer(move || drop(many.start().expect("the only starter")))
+        };
+        b.bench(|| black_box(&many).state());
+        stop();
+    }
+
+    #[divan::bench(threads = THREADS, sample_count = SAMPLES, sample_size = SAMPLE_SIZE, min_time = MIN_TIME, max_time = MAX_TIME)]
+    fn baseline_mutex(b: Bencher) {
+        let many = Arc::new(MutexMany::new(None));
+        let stop = {
+            let many = Arc::clone(&many);
+            writer(move || {
+                assert!(many.start(), "the only starter");
+                many.complete();
+            })
+        };
+        b.bench(|| black_box(&many).state());
+        stop();
     }
 }
 
