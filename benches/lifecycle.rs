@@ -61,6 +61,21 @@ impl MutexMany {
         }
         inner.0 = State::Stopped;
     }
+    /// The completion under runcycle's lock rule (spec/README.md, section
+    /// 13: no foreign code under a lock): `cancel()` runs the wakers of
+    /// everything awaiting the token, so it is called after the lock is
+    /// released, on a handle taken under it. `complete` above cancels under
+    /// its lock, which deadlocks if a waker calls back into the instance.
+    fn complete_outside_the_lock(&self) {
+        let token = {
+            let mut inner = self.inner.lock().unwrap();
+            inner.0 = State::Stopped;
+            inner.1.clone()
+        };
+        if let Some(token) = token {
+            token.cancel();
+        }
+    }
 }
 
 mod state {
@@ -142,6 +157,19 @@ mod restart_with_context {
         });
     }
 
+    /// The Mutex version with runcycle's lock rule: its completion clones
+    /// the token under the lock and cancels it after (one more token
+    /// handle per run than `baseline_mutex_state_and_token`).
+    #[divan::bench]
+    fn baseline_mutex_lock_rule(b: Bencher) {
+        let many = MutexMany::new(None);
+        b.bench(|| {
+            assert!(many.start());
+            black_box(many.context());
+            many.complete_outside_the_lock();
+        });
+    }
+
     #[divan::bench]
     fn baseline_mutex_with_parent(b: Bencher) {
         let parent = CancellationToken::new();
@@ -200,7 +228,12 @@ mod restart_without_context {
 mod one_lifecycle {
     use super::*;
 
-    #[divan::bench]
+    /// Calls per sample, fixed: left to divan, a slow first sample (an
+    /// allocation's page fault) makes it pick 1 call per sample, which the
+    /// timer's precision (about 20 ns here) then dominates.
+    const SAMPLE_SIZE: u32 = 64;
+
+    #[divan::bench(sample_size = SAMPLE_SIZE)]
     fn runcycle_one_new_start_stop(b: Bencher) {
         b.bench(|| {
             let one = One::new();
@@ -212,7 +245,7 @@ mod one_lifecycle {
     /// What watching the parent costs (the part of `with_parent` beyond
     /// `new`): a boxed `cancelled_owned()` future on a clone of the parent,
     /// polled once to register, then dropped to deregister.
-    #[divan::bench]
+    #[divan::bench(sample_size = SAMPLE_SIZE)]
     fn part_parent_watch(b: Bencher) {
         let parent = CancellationToken::new();
         b.bench(|| {
@@ -223,7 +256,7 @@ mod one_lifecycle {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_size = SAMPLE_SIZE)]
     fn runcycle_one_with_parent_start_stop(b: Bencher) {
         let parent = CancellationToken::new();
         b.bench(|| {
@@ -233,7 +266,7 @@ mod one_lifecycle {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_size = SAMPLE_SIZE)]
     fn floor_child_token_cancel(b: Bencher) {
         let parent = CancellationToken::new();
         b.bench(|| {
