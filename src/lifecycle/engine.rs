@@ -127,6 +127,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::lifecycle::state::State;
 use crate::lifecycle::table::{self, Cell, Event, Kind, Phase};
+use crate::lifecycle::waiter::{Waiter, WaiterSlot};
 use crate::lifecycle::word::{Word, INITIAL, WAITERS};
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering};
 
@@ -173,6 +174,9 @@ pub(crate) struct Inner {
     kind: Kind,
     /// Notified when a run ends or a never-run instance closes (invariant E4).
     signal: Signal,
+    /// The first run wait's waker or thread, woken with `signal`'s
+    /// listeners (invariant E10).
+    waiter: WaiterSlot,
     /// Notified when the instance enters `Closed` (invariant E9).
     closed: Signal,
     slot: Mutex<Slot>,
@@ -192,6 +196,7 @@ impl Inner {
             word: AtomicU64::new(INITIAL),
             kind,
             signal: Signal::new(),
+            waiter: WaiterSlot::new(),
             closed: Signal::new(),
             slot: Mutex::new(Slot {
                 run: 0,
@@ -356,8 +361,9 @@ impl Inner {
                         token.cancel();
                     }
                     if cell.resolves_done && cur.has_waiters() {
-                        // Invariant #4: somebody announced a wait on this run.
-                        self.signal.notify(usize::MAX);
+                        // Invariants E4, E10: somebody announced a wait on
+                        // this run.
+                        self.wake_waiters();
                     }
                     if cell.next == Phase::Closed {
                         // Invariant E9: this swap entered `Closed` (a
@@ -437,16 +443,74 @@ impl Inner {
     /// setting `W` unless the run has ended meanwhile (invariant E4).
     pub(crate) fn listen_for(&self, run: u64) -> Option<event_listener::EventListener> {
         let listener = self.signal.listen();
-        // AcqRel: Release orders our registration before the swap that ends
-        // the run (it reads `W` with Acquire, then notifies); Acquire makes
-        // the end of the run, if it came first, visible like `load` does.
-        // Setting `W` on a word whose run has ended is harmless: `W` is not
-        // read again before the next run begins without it.
-        let prev = Word(self.word.fetch_or(WAITERS, Ordering::AcqRel));
-        if prev.run_ended(run) {
-            None
-        } else {
+        if self.announce(run) {
             Some(listener)
+        } else {
+            None
+        }
+    }
+
+    /// Announces a registered wait for `run` (invariants E4, E10): sets `W`
+    /// and re-reads the word with one `fetch_or`. `true` if the run is still
+    /// going (the waiter must wait: the completer will wake it), `false` if
+    /// it has ended.
+    #[inline]
+    fn announce(&self, run: u64) -> bool {
+        // AcqRel: Release orders our registration (the listener, or the
+        // waiter in the slot) before the swap that ends the run (it reads
+        // `W` with Acquire, then wakes); Acquire makes the end of the run,
+        // if it came first, visible like `load` does. Setting `W` on a word
+        // whose run has ended is harmless: `W` is not read again before the
+        // next run begins without it.
+        let prev = Word(self.word.fetch_or(WAITERS, Ordering::AcqRel));
+        !prev.run_ended(run)
+    }
+
+    /// Claims the single-waiter slot (invariant E10): `true` if the caller
+    /// now owns it and must [`release_slot`](Self::release_slot) it.
+    #[inline]
+    pub(crate) fn claim_slot(&self) -> bool {
+        self.waiter.claim()
+    }
+
+    /// The slot owner's registration for `run` (invariant E10): stores
+    /// `waiter`, then announces. `true` if the run is still going (wait, the
+    /// completer will wake `waiter`), `false` if it has ended.
+    #[inline]
+    pub(crate) fn wait_in_slot(&self, run: u64, waiter: Waiter) -> bool {
+        self.waiter.store(waiter);
+        self.announce(run)
+    }
+
+    /// The slot owner's re-poll with `waker` (invariant E10): stores it if
+    /// it differs from the stored one, then re-checks. `true` if run `run`
+    /// is still going.
+    #[inline]
+    pub(crate) fn repoll_slot(&self, run: u64, waker: &Waker) -> bool {
+        self.waiter.update_waker(waker);
+        // A load suffices here (no `W` to set, it is set): a completer that
+        // took the old waker did so under the slot lock after its swap, so
+        // our lock after its unlock makes the swap visible to this load.
+        !self.run_ended(run)
+    }
+
+    /// Releases the slot owner's claim (invariant E10).
+    #[inline]
+    pub(crate) fn release_slot(&self) {
+        self.waiter.release();
+    }
+
+    /// Wakes the run's waiters, after the swap that resolved `done` from a
+    /// word with `W` set (invariants E4, E10): the slot's waiter, then the
+    /// listener list. The list is notified only if it has listeners, so a
+    /// single waiter (in the slot) never makes event-listener allocate its
+    /// list (`notify` allocates it on first use; `total_listeners` does
+    /// not).
+    #[inline]
+    fn wake_waiters(&self) {
+        self.waiter.wake();
+        if self.signal.total_listeners() != 0 {
+            self.signal.notify(usize::MAX);
         }
     }
 

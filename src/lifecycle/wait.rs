@@ -12,7 +12,8 @@ use event_listener::{EventListener, Listener};
 use crate::lifecycle::block::assert_may_block;
 use crate::lifecycle::engine::Inner;
 use crate::lifecycle::error::TimedOut;
-use crate::sync::Arc;
+use crate::lifecycle::waiter::Waiter;
+use crate::sync::{park, park_timeout, Arc};
 
 /// A wait for the end of a run: what `done()`, `close()` and `stop()` return.
 ///
@@ -84,8 +85,62 @@ pub struct Wait {
     /// The run whose end this waits for, or [`UNTIL_CLOSED`]: the wait of a
     /// [`ClosedWait`](crate::ClosedWait), for the instance to be `Closed`.
     run: u64,
-    /// The registration of a pending future (invariant E4 of the engine).
-    listener: Option<EventListener>,
+    /// The registration of a pending future (invariants E4, E10 of the
+    /// engine).
+    reg: Option<Reg>,
+}
+
+/// Where a pending wait is registered.
+enum Reg {
+    /// In the instance's single-waiter slot, which it owns (engine invariant
+    /// E10); released when the wait resolves or is dropped.
+    Slot,
+    /// In the listener list (invariants E4, E9).
+    List(EventListener),
+}
+
+/// How a blocking wait parks, the parameter of [`Wait::wait_until`] (its
+/// seam for the deadline tests).
+enum Parker {
+    /// The wait owns the slot, with this thread stored: park the thread.
+    Thread,
+    /// A listener registered in the list.
+    List(EventListener),
+}
+
+impl Parker {
+    /// Parks until woken (possibly spuriously); always `true`.
+    fn park(self) -> bool {
+        match self {
+            Parker::Thread => park(),
+            Parker::List(listener) => listener.wait(),
+        }
+        true
+    }
+
+    /// Parks until woken (possibly spuriously) or `deadline`: `false` if
+    /// the deadline has passed.
+    fn park_deadline(self, deadline: Instant) -> bool {
+        match self {
+            Parker::Thread => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => {
+                    park_timeout(left);
+                    true
+                }
+                _ => false,
+            },
+            Parker::List(listener) => listener.wait_deadline(deadline).is_some(),
+        }
+    }
+}
+
+/// Releases a blocking wait's claim on the slot when the wait returns.
+struct SlotClaim<'a>(&'a Inner);
+
+impl Drop for SlotClaim<'_> {
+    fn drop(&mut self) {
+        self.0.release_slot();
+    }
 }
 
 /// The `run` of a wait for the instance to be `Closed` (engine invariant
@@ -99,7 +154,7 @@ impl Wait {
         Wait {
             inner: Some(inner),
             run: UNTIL_CLOSED,
-            listener: None,
+            reg: None,
         }
     }
 
@@ -128,7 +183,7 @@ impl Wait {
         Wait {
             inner: None,
             run: 0,
-            listener: None,
+            reg: None,
         }
     }
 
@@ -136,7 +191,7 @@ impl Wait {
         Wait {
             inner: Some(inner),
             run,
-            listener: None,
+            reg: None,
         }
     }
 
@@ -206,10 +261,7 @@ impl Wait {
     #[track_caller]
     pub(crate) fn wait_as(&self, call: &str) {
         assert_may_block(call);
-        let parked = self.wait_until(|listener| {
-            listener.wait();
-            true
-        });
+        let parked = self.wait_until(Parker::park);
         if parked.is_err() {
             unreachable!("runcycle: a wait without a deadline timed out");
         }
@@ -259,14 +311,9 @@ impl Wait {
     pub(crate) fn wait_timeout_as(&self, call: &str, timeout: Duration) -> Result<(), TimedOut> {
         assert_may_block(call);
         match Instant::now().checked_add(timeout) {
-            Some(deadline) => {
-                self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
-            }
+            Some(deadline) => self.wait_until(|parker| parker.park_deadline(deadline)),
             // Further away than `Instant` can express: no deadline.
-            None => self.wait_until(|listener| {
-                listener.wait();
-                true
-            }),
+            None => self.wait_until(Parker::park),
         }
     }
 
@@ -310,26 +357,43 @@ impl Wait {
     #[track_caller]
     pub(crate) fn wait_deadline_as(&self, call: &str, deadline: Instant) -> Result<(), TimedOut> {
         assert_may_block(call);
-        self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
+        self.wait_until(|parker| parker.park_deadline(deadline))
     }
 
     /// The blocking wait, with the parking step as a parameter: `park` blocks
-    /// on a registered listener and returns `true` if it was notified, or
-    /// `false` if it gave up (its deadline passed). The public waits pass
-    /// event-listener's parkers; the unit tests below pass one that ends the
-    /// run and then reports a timeout, the deadline-meets-completion race
-    /// that no real clock can produce on demand.
-    fn wait_until(&self, mut park: impl FnMut(EventListener) -> bool) -> Result<(), TimedOut> {
+    /// (on the slot: the thread; or on a registered listener) and returns
+    /// `true` if it was woken, or `false` if it gave up (its deadline
+    /// passed). The public waits pass [`Parker::park`] or
+    /// [`Parker::park_deadline`]; the unit tests below pass one that ends
+    /// the run and then reports a timeout, the deadline-meets-completion
+    /// race that no real clock can produce on demand.
+    fn wait_until(&self, mut park: impl FnMut(Parker) -> bool) -> Result<(), TimedOut> {
         let Some(inner) = &self.inner else {
             return Ok(());
         };
-        // A plain load first: an ended run needs no listener. Then register,
-        // re-check and announce (invariant E4), and park.
+        // A plain load first: an ended run needs no registration.
+        if Wait::reached(self.run, inner) {
+            return Ok(());
+        }
+        // A run wait that can claim the slot stores this thread there and
+        // announces (invariant E10); it stays registered until it returns
+        // (the thread handle stays valid), so each wake-up only re-checks.
+        let claim = (self.run != UNTIL_CLOSED && inner.claim_slot()).then(|| SlotClaim(inner));
+        if claim.is_some() && !inner.wait_in_slot(self.run, Waiter::this_thread()) {
+            return Ok(());
+        }
+        // Else register, re-check and announce (invariants E4, E9), and
+        // park; a wake-up re-registers.
         while !Wait::reached(self.run, inner) {
-            let Some(listener) = Wait::listen(self.run, inner) else {
-                return Ok(());
+            let parker = if claim.is_some() {
+                Parker::Thread
+            } else {
+                match Wait::listen(self.run, inner) {
+                    Some(listener) => Parker::List(listener),
+                    None => return Ok(()),
+                }
             };
-            if !park(listener) {
+            if !park(parker) {
                 // Gave up at the deadline. The run may have ended after the
                 // parker's last look (its notification racing the clock): a
                 // run that has ended is reported as ended, never as a
@@ -355,23 +419,61 @@ impl Future for Wait {
         };
         loop {
             if Wait::reached(this.run, inner) {
-                this.listener = None;
+                this.unregister();
                 return Poll::Ready(());
             }
-            match &mut this.listener {
+            match &mut this.reg {
+                // The first run wait to block owns the slot: store the
+                // waker, then announce (invariant E10).
+                None if this.run != UNTIL_CLOSED && inner.claim_slot() => {
+                    this.reg = Some(Reg::Slot);
+                    if inner.wait_in_slot(this.run, Waiter::Task(cx.waker().clone())) {
+                        return Poll::Pending;
+                    }
+                    this.unregister();
+                    return Poll::Ready(());
+                }
                 // Register, re-check and announce (invariants E4, E9).
                 None => match Wait::listen(this.run, inner) {
-                    Some(listener) => this.listener = Some(listener),
+                    Some(listener) => this.reg = Some(Reg::List(listener)),
                     None => return Poll::Ready(()),
                 },
+                // Polled again: the stored waker is replaced if it differs,
+                // then the word re-checked (invariant E10).
+                Some(Reg::Slot) => {
+                    if inner.repoll_slot(this.run, cx.waker()) {
+                        return Poll::Pending;
+                    }
+                    this.unregister();
+                    return Poll::Ready(());
+                }
                 // Reuses the registration: polling again does not add a
                 // waiter, it only updates the stored waker.
-                Some(listener) => match Pin::new(listener).poll(cx) {
-                    Poll::Ready(()) => this.listener = None,
+                Some(Reg::List(listener)) => match Pin::new(listener).poll(cx) {
+                    Poll::Ready(()) => this.reg = None,
                     Poll::Pending => return Poll::Pending,
                 },
             }
         }
+    }
+}
+
+impl Wait {
+    /// Drops the registration; releases the slot if the wait owns it.
+    fn unregister(&mut self) {
+        if let Some(Reg::Slot) = self.reg.take() {
+            if let Some(inner) = &self.inner {
+                inner.release_slot();
+            }
+        }
+    }
+}
+
+impl Drop for Wait {
+    /// Releases the slot if the wait owns it (invariant E10); a listener
+    /// removes itself.
+    fn drop(&mut self) {
+        self.unregister();
     }
 }
 
@@ -381,7 +483,7 @@ impl Clone for Wait {
         Wait {
             inner: self.inner.clone(),
             run: self.run,
-            listener: None,
+            reg: None,
         }
     }
 }
