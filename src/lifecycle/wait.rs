@@ -376,33 +376,33 @@ impl Wait {
             return Ok(());
         }
         // A run wait that can claim the slot stores this thread there and
-        // announces (invariant E10); it stays registered until it returns
-        // (the thread handle stays valid), so each wake-up only re-checks.
-        let claim = (self.run != UNTIL_CLOSED && inner.claim_slot()).then(|| SlotClaim(inner));
-        if claim.is_some() && !inner.wait_in_slot(self.run, Waiter::this_thread()) {
-            return Ok(());
+        // announces (invariant E10), then parks until the run has ended; it
+        // stays registered until it returns (the thread handle stays
+        // valid), so each wake-up (possibly stale or spurious) only
+        // re-checks.
+        if self.run != UNTIL_CLOSED && inner.claim_slot() {
+            let _claim = SlotClaim(inner);
+            if !inner.wait_in_slot(self.run, Waiter::this_thread()) {
+                return Ok(());
+            }
+            loop {
+                if !park(Parker::Thread) {
+                    return Wait::after_deadline(self.run, inner);
+                }
+                if Wait::reached(self.run, inner) {
+                    return Ok(());
+                }
+            }
         }
         // Else register, re-check and announce (invariants E4, E9), and
         // park; a wake-up re-registers.
         while !Wait::reached(self.run, inner) {
-            let parker = if claim.is_some() {
-                Parker::Thread
-            } else {
-                match Wait::listen(self.run, inner) {
-                    Some(listener) => Parker::List(listener),
-                    None => return Ok(()),
-                }
+            let Some(listener) = Wait::listen(self.run, inner) else {
+                return Ok(());
             };
-            if !park(parker) {
-                // Gave up at the deadline. The run may have ended after the
-                // parker's last look (its notification racing the clock): a
-                // run that has ended is reported as ended, never as a
-                // timeout.
-                return if Wait::reached(self.run, inner) {
-                    Ok(())
-                } else {
-                    Err(TimedOut)
-                };
+            if !park(Parker::List(listener)) {
+                // Gave up at the deadline: re-check (`after_deadline`).
+                return Wait::after_deadline(self.run, inner);
             }
         }
         Ok(())
@@ -459,6 +459,18 @@ impl Future for Wait {
 }
 
 impl Wait {
+    /// The answer of a blocking wait that gave up at its deadline. The run
+    /// may have ended after the parker's last look (its wake-up racing the
+    /// clock): a run that has ended is reported as ended, never as a
+    /// timeout.
+    fn after_deadline(run: u64, inner: &Inner) -> Result<(), TimedOut> {
+        if Wait::reached(run, inner) {
+            Ok(())
+        } else {
+            Err(TimedOut)
+        }
+    }
+
     /// Drops the registration; releases the slot if the wait owns it.
     fn unregister(&mut self) {
         if let Some(Reg::Slot) = self.reg.take() {

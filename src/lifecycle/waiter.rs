@@ -100,14 +100,18 @@ impl WaiterSlot {
     }
 
     /// The completer's side: takes the waiter under the lock and wakes it
-    /// after releasing the lock. A stale waiter (its wait already resolved,
-    /// or re-polled with another waker) is woken for nothing: waits
-    /// re-check the word and wait again.
+    /// after releasing the lock; `true` if there was one. A stale waiter
+    /// (its wait already resolved, or re-polled with another waker) is
+    /// woken for nothing: waits re-check the word and wait again.
     #[inline]
-    pub(crate) fn wake(&self) {
+    pub(crate) fn wake(&self) -> bool {
         let waiter = self.waiter.lock().take();
-        if let Some(waiter) = waiter {
-            waiter.wake();
+        match waiter {
+            Some(waiter) => {
+                waiter.wake();
+                true
+            }
+            None => false,
         }
     }
 }
