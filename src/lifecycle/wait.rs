@@ -527,7 +527,10 @@ mod tests {
         let mut guard = Some(one.start().unwrap());
         let done = one.done();
         let mut parks = 0;
-        let answer = done.wait_until(|_listener| {
+        let answer = done.wait_until(|parker| {
+            // The only waiter: it parks its thread, from the slot
+            // (invariant E10 of the engine).
+            assert!(matches!(parker, Parker::Thread));
             parks += 1;
             drop(guard.take()); // the run ends ...
             false // ... and the deadline passes before the parker sees it
@@ -540,13 +543,49 @@ mod tests {
         assert_eq!(parks, 1, "the wait parked again after its deadline");
     }
 
+    /// The same race for a wait that parks on the listener list, because
+    /// another wait (a pending future) owns the slot.
+    #[test]
+    fn a_run_that_ends_as_the_deadline_passes_is_reported_ended_from_the_list() {
+        let one = One::new();
+        let mut guard = Some(one.start().unwrap());
+        let mut first = one.done();
+        let mut cx = Context::from_waker(core::task::Waker::noop());
+        assert_eq!(Pin::new(&mut first).poll(&mut cx), Poll::Pending);
+        let mut parks = 0;
+        let answer = one.done().wait_until(|parker| {
+            assert!(matches!(parker, Parker::List(_)));
+            parks += 1;
+            drop(guard.take());
+            false
+        });
+        assert_eq!(answer, Ok(()));
+        assert_eq!(parks, 1);
+        assert_eq!(Pin::new(&mut first).poll(&mut cx), Poll::Ready(()));
+    }
+
+    /// A timeout on the list path is a timeout too.
+    #[test]
+    fn a_run_still_going_at_the_deadline_times_out_from_the_list() {
+        let one = One::new();
+        let _guard = one.start().unwrap();
+        let mut first = one.done();
+        let mut cx = Context::from_waker(core::task::Waker::noop());
+        assert_eq!(Pin::new(&mut first).poll(&mut cx), Poll::Pending);
+        let answer = one.done().wait_until(|parker| {
+            assert!(matches!(parker, Parker::List(_)));
+            false
+        });
+        assert_eq!(answer, Err(TimedOut));
+    }
+
     /// The same for a stop on a `Many`, the wait `stop()` returns.
     #[test]
     fn a_stop_that_completes_as_the_deadline_passes_is_reported_ended() {
         let many = Many::new();
         let mut guard = Some(many.start().unwrap());
         let stop = many.stop().unwrap().into_wait();
-        let answer = stop.wait_until(|_listener| {
+        let answer = stop.wait_until(|_parker| {
             drop(guard.take());
             false
         });
@@ -560,7 +599,7 @@ mod tests {
         let one = One::new();
         let _guard = one.start().unwrap();
         let mut parks = 0;
-        let answer = one.done().wait_until(|_listener| {
+        let answer = one.done().wait_until(|_parker| {
             parks += 1;
             false
         });
@@ -575,7 +614,7 @@ mod tests {
         let one = One::new();
         let mut guard = Some(one.start().unwrap());
         let mut parks = 0;
-        let answer = one.done().wait_until(|_listener| {
+        let answer = one.done().wait_until(|_parker| {
             parks += 1;
             if parks == 2 {
                 drop(guard.take());
