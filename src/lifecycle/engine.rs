@@ -13,7 +13,7 @@
 //! [`Wait`](crate::Wait), [`Transition`](crate::Transition), errors). The
 //! engine imports neither.
 //!
-//! Invariants are labelled E1 to E9 (the table's are T1 to T5, in
+//! Invariants are labelled E1 to E10 (the table's are T1 to T5, in
 //! [`table`]); comments cite them as "invariant E4".
 //!//!
 //! # Invariants
@@ -102,16 +102,59 @@
 //!   `Acquire` load of the event's list pointer (null, and no allocation,
 //!   if nobody ever waited for the close), and the list lock only if
 //!   somebody did. The instance grows by one pointer (the event).
+//! - **E10.** The single-waiter slot ([`waiter`](super::waiter)): the first
+//!   wait for a run's end that has to block claims the slot (one
+//!   compare-and-swap of its `owned` flag, `Acquire`, pairing with the
+//!   `Release` store of the previous owner's release) and registers there
+//!   instead of in `signal`'s list: no allocation and no list lock. Any
+//!   other wait meanwhile (the slot owned) uses the list, invariant E4, so
+//!   any number of waiters all wake; the closed wait (invariant E9) always
+//!   uses its own list. The owner stores its waker or thread under the
+//!   slot's mutex, then announces with the `fetch_or` of invariant E4
+//!   ([`Inner::wait_in_slot`]); the completer, after the swap that
+//!   resolves `done` from a word with `W` set, takes the waiter under the
+//!   mutex and wakes it after releasing the lock, then notifies the list
+//!   if it has listeners ([`Inner::wake_waiters`]). No wake-up is lost, by
+//!   E4's argument with the store in place of the listener: the `fetch_or`
+//!   (`AcqRel`) and the swap (`AcqRel`) are read-modify-writes of the one
+//!   word; if the swap comes first, the `fetch_or` sees the run ended and
+//!   the wait does not park; if the `fetch_or` comes first, the swap reads
+//!   `W` in its release sequence, so the store (before the `fetch_or`)
+//!   happens before the completer's lock, which then finds the waiter (or
+//!   a later one of the same owner). A re-poll with another waker
+//!   replaces the stored one under the mutex, then re-checks the word with
+//!   a load ([`Inner::repoll_slot`]): a completer that took the old waker
+//!   did so after its swap and before our lock, so our load sees the run
+//!   ended; a completer that locks after us takes the new waker. The list
+//!   is notified only if `total_listeners` (under the list's lock) counts
+//!   one: a listener registered before its `fetch_or` is seen by the same
+//!   release-sequence argument, and a single waiter never makes
+//!   event-listener allocate its list (`notify` would). The owner releases
+//!   the slot when it resolves or is dropped: it takes its waiter out (so
+//!   a dropped future's waker is not kept alive), then clears `owned`. A
+//!   stale waiter (a released owner's, taken late by a completer, or a
+//!   waker replaced after the completer took it) costs one spurious
+//!   wake-up: a woken wait re-checks the word and waits again, and a
+//!   blocking wait parks in a loop (`park` may return spuriously anyway).
+//!   Costs: a single waiter pays the claim, two uncontended lock round
+//!   trips of the slot (store and release) and the `fetch_or`; the
+//!   completer one lock round trip, the wake, and `total_listeners` (an
+//!   `Acquire` load, plus the list's lock if the list was ever allocated).
+//!   The plants `slot-announce-first`, `slot-repoll-no-recheck` and
+//!   `slot-not-woken` (`loom-tests/plants/`) break it; `loom_waits::slot_*`
+//!   catch them.
 //!
 //! # Locks and deadlock freedom
 //!
-//! The engine has two locks, `slot` and `watch`, never held together, and
-//! one rule (spec/README.md, section 13): **no user or foreign code runs
+//! The engine has three locks, `slot`, `watch` and the single-waiter
+//! slot's (invariant E10), never held together, and one rule (spec/README.md, section 13): **no user or foreign code runs
 //! while a crate lock is held.** Under `slot` the engine only reads or
 //! replaces a token (dropping the replaced reference is tokio-util's
 //! reference counting, which wakes nobody) and makes its compare-and-swap;
 //! under `watch` it only polls or takes the parent's future (which
-//! registers our own waker). Token
+//! registers our own waker); under the waiter slot's lock only a waiter is
+//! moved in or out and two wakers compared (`Waker::will_wake`, a pointer
+//! comparison): waking, cloning and dropping them run after it. Token
 //! cancellation (foreign wakers, the watches of nested instances), `tracing`
 //! events and waiter notification all run after the lock is released; the
 //! watch's future is dropped outside its lock. So a waker that calls back
