@@ -44,8 +44,10 @@ use crate::sync::{park, park_timeout, Arc};
 /// # Cancel safety
 ///
 /// Dropping the future at any point loses nothing: it holds no state except
-/// its registration, which it removes. Polling it repeatedly reuses one
-/// registration, so the instance's waiter list does not grow.
+/// its registration, which it removes (releasing the instance's
+/// single-waiter slot if it held it). Polling it repeatedly reuses one
+/// registration, so the instance's waiter list does not grow. The first
+/// wait of an instance that has to block registers without allocating.
 ///
 /// # Examples
 ///
