@@ -158,7 +158,11 @@ fn a_single_async_waiter_allocates_nothing() {
     for _ in 0..10_000 {
         cycle();
     }
-    assert_eq!(allocs() - before, 0, "allocations in 10,000 waited restarts");
+    assert_eq!(
+        allocs() - before,
+        0,
+        "allocations in 10,000 waited restarts"
+    );
 }
 
 /// The same for a waiter dropped while pending (it releases the slot), and
@@ -219,7 +223,7 @@ fn a_single_blocking_waiter_allocates_nothing() {
             allocs() - before.unwrap()
         })
     };
-    let mut round = || {
+    let round = || {
         let guard = many.start().unwrap();
         let done = many.done();
         *handed.lock().unwrap() = Some(guard);
