@@ -47,9 +47,9 @@ fn op(act: Act) -> Option<&'static str> {
         Act::DropHandle => "last-drop",
         Act::Context | Act::GuardCtx(_) => "context",
         Act::Done(_) => "done",
-        Act::Wait(_) | Act::WaitAsync(_) => "wait",
+        Act::Wait(_) | Act::WaitAsync(_) | Act::Repoll(_) => "wait",
         Act::State => "state",
-        Act::Ctx(_) | Act::Idle | Act::ParentSeen => return None,
+        Act::Ctx(_) | Act::Idle | Act::ParentSeen | Act::PollOnce(_) => return None,
     })
 }
 

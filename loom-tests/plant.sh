@@ -57,6 +57,9 @@ plants=(
   "closed-load|loom_many|closed_vs_close_stopped"
   "closed-no-recheck|loom_many|closed_blocking_vs_close_stopped"
   "closed-stopped-no-notify|loom_many|closed_vs_close_stopped"
+  "slot-announce-first|loom_waits|slot_blocking"
+  "slot-repoll-no-recheck|loom_waits|slot_repoll"
+  "slot-not-woken|loom_waits|slot_blocking"
 )
 
 scratch=$(mktemp -d)

@@ -75,6 +75,28 @@ fn many_mixed() {
 // by default; the other three explore more (each 8 to 24 s) and are
 // ignored: `-- --include-ignored` adds them (README, "Deeper runs").
 
+// The single-waiter slot (engine invariant E10).
+
+#[test]
+fn slot_blocking() {
+    run(&SLOT_BLOCKING);
+}
+
+#[test]
+fn slot_repoll() {
+    run(&SLOT_REPOLL);
+}
+
+#[test]
+fn slot_and_list() {
+    run(&SLOT_AND_LIST);
+}
+
+#[test]
+fn slot_reclaim() {
+    run(&SLOT_RECLAIM);
+}
+
 #[test]
 fn many_done_blocking_restart() {
     run(&MANY_DONE_RESTART_WAIT);

@@ -13,12 +13,12 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicU64, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     Arc,
 };
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicU64, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     Arc,
 };
 // Fences: only the group's wait protocol uses one (the tokio wing).
@@ -33,6 +33,25 @@ pub(crate) use std::sync::atomic::fence;
 pub(crate) use loom::thread_local;
 #[cfg(not(loom))]
 pub(crate) use std::thread_local;
+
+/// Parking, for the blocking waits' single-waiter slot (engine invariant
+/// E10): a handle to the current thread, stored for the completer to
+/// unpark, and `park`.
+#[cfg(loom)]
+pub(crate) use loom::thread::{current, park, Thread};
+#[cfg(not(loom))]
+pub(crate) use std::thread::{current, park, Thread};
+
+/// `std::thread::park_timeout`. Loom has no clock and no timed park: there
+/// the timeout is modelled as a yield, a park that may return at any
+/// moment (a timeout or a spurious wake-up, which every caller of `park`
+/// must tolerate anyway).
+#[cfg(not(loom))]
+pub(crate) use std::thread::park_timeout;
+#[cfg(loom)]
+pub(crate) fn park_timeout(_timeout: std::time::Duration) {
+    loom::thread::yield_now();
+}
 
 /// `std`'s `Arc` under every cfg, for two uses: wakers (`std::task::Wake` is
 /// implemented only for `std::sync::Arc`; the waker's payload holds a shim

@@ -137,6 +137,110 @@ fn polling_a_wait_again_allocates_nothing() {
     assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(()));
 }
 
+/// A single async waiter takes the instance's single-waiter slot (engine
+/// invariant E10): registering, being woken by the completion and
+/// resolving allocate nothing, over many restarts (event-listener's list,
+/// which allocates an entry per listener, is never touched). Everything
+/// runs on this thread, so the completion's side is counted too.
+#[test]
+fn a_single_async_waiter_allocates_nothing() {
+    let many = Many::new();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut cycle = || {
+        let guard = many.start().unwrap();
+        let mut done = pin!(many.done());
+        assert_eq!(done.as_mut().poll(&mut cx), Poll::Pending); // registers
+        drop(guard); // wakes it
+        assert_eq!(done.as_mut().poll(&mut cx), Poll::Ready(()));
+    };
+    cycle(); // warm up
+    let before = allocs();
+    for _ in 0..10_000 {
+        cycle();
+    }
+    assert_eq!(
+        allocs() - before,
+        0,
+        "allocations in 10,000 waited restarts"
+    );
+}
+
+/// The same for a waiter dropped while pending (it releases the slot), and
+/// for one whose waker changes between polls.
+#[test]
+fn a_dropped_or_repolled_single_waiter_allocates_nothing() {
+    let many = Many::new();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut cycle = || {
+        let guard = many.start().unwrap();
+        {
+            let mut dropped = pin!(many.done());
+            assert_eq!(dropped.as_mut().poll(&mut cx), Poll::Pending);
+        }
+        let mut done = pin!(many.done());
+        assert_eq!(done.as_mut().poll(&mut cx), Poll::Pending);
+        let mut other = Context::from_waker(futures::task::noop_waker_ref());
+        assert_eq!(done.as_mut().poll(&mut other), Poll::Pending);
+        drop(guard);
+        assert_eq!(done.as_mut().poll(&mut cx), Poll::Ready(()));
+    };
+    cycle(); // warm up
+    let before = allocs();
+    for _ in 0..10_000 {
+        cycle();
+    }
+    assert_eq!(allocs() - before, 0, "allocations in 10,000 restarts");
+}
+
+/// A single blocking waiter, woken by a completion on another thread:
+/// neither thread allocates (the waiter parks its own thread, stored in
+/// the slot, engine invariant E10). The completer drops each guard as soon
+/// as it has it: some waits find the run ended before they park, most
+/// park (either way nothing may allocate).
+#[test]
+fn a_single_blocking_waiter_allocates_nothing() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    const N: u64 = 2_000;
+    let many = Many::new();
+    let handed: Arc<Mutex<Option<runcycle::Guard>>> = Arc::new(Mutex::new(None));
+    let ready = Arc::new(AtomicBool::new(false));
+    let completer = {
+        let (handed, ready) = (Arc::clone(&handed), Arc::clone(&ready));
+        std::thread::spawn(move || {
+            let mut before = None;
+            for i in 0..=N {
+                if i == 1 {
+                    before = Some(allocs()); // after the warm-up round
+                }
+                while !ready.swap(false, Ordering::Acquire) {
+                    std::thread::yield_now();
+                }
+                let guard = handed.lock().unwrap().take().unwrap();
+                drop(guard);
+            }
+            allocs() - before.unwrap()
+        })
+    };
+    let round = || {
+        let guard = many.start().unwrap();
+        let done = many.done();
+        *handed.lock().unwrap() = Some(guard);
+        ready.store(true, Ordering::Release);
+        done.wait();
+    };
+    round(); // warm up
+    let before = allocs();
+    for _ in 0..N {
+        round();
+    }
+    let waiter = allocs() - before;
+    let completer = completer.join().unwrap();
+    assert_eq!(waiter, 0, "the waiter allocated in {N} waits");
+    assert_eq!(completer, 0, "the completer allocated in {N} completions");
+}
+
 /// An instance without a parent is one allocation (its shared part): no
 /// parent watch is made for it.
 #[test]

@@ -796,6 +796,66 @@ restart_waits!(
     WaitAsync
 );
 
+// ---------------------------------------------------------------------------
+// The single-waiter slot (engine invariant E10): the first run wait to block
+// stores its waker or thread in the slot; later ones use the listener list.
+
+/// One blocking waiter, in the slot, against the completion.
+pub static SLOT_BLOCKING: Model = Model {
+    name: "loom_waits::slot_blocking",
+    kind: Many,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0), Done(0)],
+    threads: &[&[Complete(0)], &[Wait(0), Idle]],
+    suffix: &[State],
+};
+
+/// One async waiter, in the slot since its first poll (a waker that wakes
+/// nothing), re-polled with a different waker against the completion: the
+/// completer may take the old waker just before it is replaced.
+pub static SLOT_REPOLL: Model = Model {
+    name: "loom_waits::slot_repoll",
+    kind: Many,
+    parent: false,
+    bound: None,
+    prefix: &[Start(0), Done(0), PollOnce(0)],
+    threads: &[&[Complete(0)], &[Repoll(0), Idle]],
+    suffix: &[State],
+};
+
+/// Two waiters at once: one async in the slot (re-polled), one blocking
+/// in the list; both must wake.
+pub static SLOT_AND_LIST: Model = Model {
+    name: "loom_waits::slot_and_list",
+    kind: Many,
+    parent: false,
+    bound: Some(2),
+    prefix: &[Start(0), Done(0), Done(1), PollOnce(0)],
+    threads: &[&[Complete(0)], &[Repoll(0), Idle], &[Wait(1), Idle]],
+    suffix: &[State],
+};
+
+/// The slot reused: a blocking waiter of run 1 resolves (releasing the
+/// slot) and waits again, on `done()` of the restarted Many (claiming it
+/// again), against a thread that completes run 1, restarts and completes
+/// run 2. The completer of run 1 may wake the slot's waiter late, when it
+/// already waits for run 2 (a stale unpark). (No `Idle` after the second
+/// wait: a `done()` made while Stopped is the ended run's, resolved, and
+/// run 2 may not have begun.)
+pub static SLOT_RECLAIM: Model = Model {
+    name: "loom_waits::slot_reclaim",
+    kind: Many,
+    parent: false,
+    bound: Some(2),
+    prefix: &[Start(0), Done(0)],
+    threads: &[
+        &[Complete(0), Start(1), Complete(1)],
+        &[Wait(0), Done(1), Wait(1)],
+    ],
+    suffix: &[State],
+};
+
 /// Every model, in the order the coverage tables look for them.
 pub static ALL: &[&Model] = &[
     &ONE_START_START,
@@ -874,4 +934,8 @@ pub static ALL: &[&Model] = &[
     &MANY_CLOSE_RESTART_WAIT,
     &MANY_CLOSE_RESTART_WAIT_ASYNC,
     &MANY_STOP_CLOSE_RESTART_WAITS,
+    &SLOT_BLOCKING,
+    &SLOT_REPOLL,
+    &SLOT_AND_LIST,
+    &SLOT_RECLAIM,
 ];

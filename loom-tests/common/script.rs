@@ -21,6 +21,8 @@
 //!   event-listener's list held by every registered listener) is still
 //!   alive when the model ends.
 
+use std::future::Future;
+
 use loom::sync::Arc;
 use loom::thread;
 use runcycle::{Guard, Many, One, StartError, State, Transition, Wait};
@@ -79,6 +81,14 @@ pub enum Act {
     Wait(u8),
     /// Awaits wait `w` with `loom::future::block_on`.
     WaitAsync(u8),
+    /// Polls wait `w` once with a waker that wakes nothing, and keeps it
+    /// (registered, if pending: in the single-waiter slot if it is the
+    /// first, engine invariant E10).
+    PollOnce(u8),
+    /// Awaits wait `w` itself (not a clone, unlike [`WaitAsync`](Act::WaitAsync))
+    /// with `loom::future::block_on`: after a [`PollOnce`](Act::PollOnce),
+    /// a re-poll with a different waker.
+    Repoll(u8),
     /// `state()`.
     State,
     /// Reads the run log: no run may be active, and loom checks the read
@@ -96,6 +106,8 @@ impl Act {
                 | Act::Ctx(_)
                 | Act::Wait(_)
                 | Act::WaitAsync(_)
+                | Act::PollOnce(_)
+                | Act::Repoll(_)
                 | Act::Idle
                 | Act::ParentCancel
                 | Act::ParentSeen
@@ -128,7 +140,7 @@ impl Model {
                 (Act::Start(g), true) => made.push(g),
                 (Act::Complete(g), true) if !made.contains(&g) => used.push(g),
                 (Act::Done(w) | Act::Close(w) | Act::Stop(w), false) => made.push(w),
-                (Act::Wait(w) | Act::WaitAsync(w), false)
+                (Act::Wait(w) | Act::WaitAsync(w) | Act::PollOnce(w) | Act::Repoll(w), false)
                     if !made.contains(&w) && !used.contains(&w) =>
                 {
                     used.push(w);
@@ -367,6 +379,19 @@ impl<I: Inst> Env<I> {
                     } else {
                         loom::future::block_on(wait.clone());
                     }
+                    assert!(wait.is_done(), "a wait returned but is not done");
+                    self.ops.push(Op::Wait { wait: w });
+                }
+            }
+            Act::PollOnce(w) => {
+                if let Some(wait) = self.waits[usize::from(w)].as_mut() {
+                    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                    let _ = std::pin::Pin::new(wait).poll(&mut cx);
+                }
+            }
+            Act::Repoll(w) => {
+                if let Some(mut wait) = self.waits[usize::from(w)].take() {
+                    loom::future::block_on(&mut wait);
                     assert!(wait.is_done(), "a wait returned but is not done");
                     self.ops.push(Op::Wait { wait: w });
                 }

@@ -13,7 +13,7 @@
 //! [`Wait`](crate::Wait), [`Transition`](crate::Transition), errors). The
 //! engine imports neither.
 //!
-//! Invariants are labelled E1 to E9 (the table's are T1 to T5, in
+//! Invariants are labelled E1 to E10 (the table's are T1 to T5, in
 //! [`table`]); comments cite them as "invariant E4".
 //!//!
 //! # Invariants
@@ -102,22 +102,64 @@
 //!   `Acquire` load of the event's list pointer (null, and no allocation,
 //!   if nobody ever waited for the close), and the list lock only if
 //!   somebody did. The instance grows by one pointer (the event).
+//! - **E10.** The single-waiter slot ([`waiter`](super::waiter)): the first
+//!   wait for a run's end that has to block claims the slot (one
+//!   compare-and-swap of its `owned` flag, `Acquire`, pairing with the
+//!   `Release` store of the previous owner's release) and registers there
+//!   instead of in `signal`'s list: no allocation and no list lock. Any
+//!   other wait meanwhile (the slot owned) uses the list, invariant E4, so
+//!   any number of waiters all wake; the closed wait (invariant E9) always
+//!   uses its own list. The owner stores its waker or thread under the
+//!   slot's mutex, then announces with the `fetch_or` of invariant E4
+//!   ([`Inner::wait_in_slot`]); the completer, after the swap that
+//!   resolves `done` from a word with `W` set, takes the waiter under the
+//!   mutex and wakes it after releasing the lock, then notifies the list
+//!   if it has listeners ([`Inner::wake_waiters`]). No wake-up is lost, by
+//!   E4's argument with the store in place of the listener: the `fetch_or`
+//!   (`AcqRel`) and the swap (`AcqRel`) are read-modify-writes of the one
+//!   word; if the swap comes first, the `fetch_or` sees the run ended and
+//!   the wait does not park; if the `fetch_or` comes first, the swap reads
+//!   `W` in its release sequence, so the store (before the `fetch_or`)
+//!   happens before the completer's lock, which then finds the waiter (or
+//!   a later one of the same owner). A re-poll with another waker
+//!   replaces the stored one under the mutex, then re-checks the word with
+//!   a load ([`Inner::repoll_slot`]): a completer that took the old waker
+//!   did so after its swap and before our lock, so our load sees the run
+//!   ended; a completer that locks after us takes the new waker. The list
+//!   is notified only if `total_listeners` (under the list's lock) counts
+//!   one: a listener registered before its `fetch_or` is seen by the same
+//!   release-sequence argument, and a single waiter never makes
+//!   event-listener allocate its list (`notify` would). The owner releases
+//!   the slot when it resolves or is dropped: it takes its waiter out (so
+//!   a dropped future's waker is not kept alive), then clears `owned`. A
+//!   stale waiter (a released owner's, taken late by a completer, or a
+//!   waker replaced after the completer took it) costs one spurious
+//!   wake-up: a woken wait re-checks the word and waits again, and a
+//!   blocking wait parks in a loop (`park` may return spuriously anyway).
+//!   Costs: a single waiter pays the claim, two uncontended lock round
+//!   trips of the slot (store and release) and the `fetch_or`; the
+//!   completer one lock round trip, the wake, and `total_listeners` (an
+//!   `Acquire` load, plus the list's lock if the list was ever allocated).
+//!   The plants `slot-announce-first`, `slot-repoll-no-recheck` and
+//!   `slot-not-woken` (`loom-tests/plants/`) break it; `loom_waits::slot_*`
+//!   catch them.
 //! - **E11.** The parent watch is armed lazily (spec/README.md, "Watched from
 //!   the first read"): the word's `U` bit is set from construction, for an
 //!   instance with a parent, until the first read arms the watch
 //!   ([`watch::arm`](super::watch::arm), then [`Inner::poll_watch`]) or the
 //!   last handle turns it off. Every lock-free read of the word that can
 //!   observe the parent (`state()`, `done()`, `closed()`, `Debug`) and
-//!   `context()` test the bit first (`state()` in the word it loads). Arming makes the parent's
-//!   cancellation future under the watch lock and polls it: tokio-util's
+//!   `context()` test the bit first (`state()` in the word it loads).
+//!   Arming makes the parent's cancellation future under the watch lock
+//!   and polls it: tokio-util's
 //!   future checks `is_cancelled` (under the token's lock) before it
 //!   registers the waker, and `cancel()` marks the tree under that lock
 //!   before it wakes waiters, so either the poll sees the cancellation and
 //!   `ParentCancel` is applied before the flag is cleared, or the waker is
 //!   registered before the mark and is woken by that `cancel()` (step 1 of
 //!   spec section 7). The bit is cleared (`fetch_and`, `AcqRel`) after
-//!   that, and read with the word's `Acquire` load: a reader that sees it clear sees the watch
-//!   registered or the transition made. A reader that sees it set, after
+//!   that, and read with the word's `Acquire` load: a reader that sees it
+//!   clear sees the watch registered or the transition made. A reader that sees it set, after
 //!   its poll under the lock (which arms the watch, or finds it armed or
 //!   finished by another reader still on its way to clearing the flag),
 //!   checks the parent itself as the calls do (invariant E6) before it
@@ -128,13 +170,16 @@
 //!
 //! # Locks and deadlock freedom
 //!
-//! The engine has two locks, `slot` and `watch`, never held together, and
-//! one rule (spec/README.md, section 13): **no user or foreign code runs
-//! while a crate lock is held.** Under `slot` the engine only reads or
+//! The engine has three locks, `slot`, `watch` and the single-waiter
+//! slot's (invariant E10), never held together, and one rule
+//! (spec/README.md, section 13): **no user or foreign code runs while a
+//! crate lock is held.** Under `slot` the engine only reads or
 //! replaces a token (dropping the replaced reference is tokio-util's
 //! reference counting, which wakes nobody) and makes its compare-and-swap;
 //! under `watch` it only polls or takes the parent's future (which
-//! registers our own waker). Token
+//! registers our own waker); under the waiter slot's lock only a waiter is
+//! moved in or out and two wakers compared (`Waker::will_wake`, a pointer
+//! comparison): waking, cloning and dropping them run after it. Token
 //! cancellation (foreign wakers, the watches of nested instances), `tracing`
 //! events and waiter notification all run after the lock is released; the
 //! watch's future is dropped outside its lock. So a waker that calls back
@@ -150,6 +195,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::lifecycle::state::State;
 use crate::lifecycle::table::{self, Cell, Event, Kind, Phase};
+use crate::lifecycle::waiter::{Waiter, WaiterSlot};
 use crate::lifecycle::word::{Word, INITIAL, UNWATCHED, WAITERS};
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
 
@@ -158,8 +204,9 @@ use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, StdArc};
 /// handles is one reference count, where a `CancellationToken` clone takes
 /// the token's lock in tokio-util twice (clone and drop). The `Arc` is
 /// `std`'s under loom too, as the group's shared token is: a reference
-/// count that orders nothing the models check (the token itself, inside,
-/// is tokio-util's, which uses loom's locks under loom).
+/// count that orders nothing the models check. (Loom does not see inside
+/// the token either: tokio-util uses loom's types only in its own tests,
+/// so its locks are `std`'s under our `--cfg loom`.)
 pub(crate) type RunToken = StdArc<CancellationToken>;
 
 /// The slot that holds the current run's context token, once created.
@@ -205,6 +252,9 @@ pub(crate) struct Inner {
     kind: Kind,
     /// Notified when a run ends or a never-run instance closes (invariant E4).
     signal: Signal,
+    /// The first run wait's waker or thread, woken with `signal`'s
+    /// listeners (invariant E10).
+    waiter: WaiterSlot,
     /// Notified when the instance enters `Closed` (invariant E9).
     closed: Signal,
     slot: Mutex<Slot>,
@@ -229,6 +279,7 @@ impl Inner {
             }),
             kind,
             signal: Signal::new(),
+            waiter: WaiterSlot::new(),
             closed: Signal::new(),
             slot: Mutex::new(Slot {
                 run: 0,
@@ -411,8 +462,9 @@ impl Inner {
                         token.cancel();
                     }
                     if cell.resolves_done && cur.has_waiters() {
-                        // Invariant #4: somebody announced a wait on this run.
-                        self.signal.notify(usize::MAX);
+                        // Invariants E4, E10: somebody announced a wait on
+                        // this run.
+                        self.wake_waiters();
                     }
                     if cell.next == Phase::Closed {
                         // Invariant E9: this swap entered `Closed` (a
@@ -496,16 +548,74 @@ impl Inner {
     /// setting `W` unless the run has ended meanwhile (invariant E4).
     pub(crate) fn listen_for(&self, run: u64) -> Option<event_listener::EventListener> {
         let listener = self.signal.listen();
-        // AcqRel: Release orders our registration before the swap that ends
-        // the run (it reads `W` with Acquire, then notifies); Acquire makes
-        // the end of the run, if it came first, visible like `load` does.
-        // Setting `W` on a word whose run has ended is harmless: `W` is not
-        // read again before the next run begins without it.
-        let prev = Word(self.word.fetch_or(WAITERS, Ordering::AcqRel));
-        if prev.run_ended(run) {
-            None
-        } else {
+        if self.announce(run) {
             Some(listener)
+        } else {
+            None
+        }
+    }
+
+    /// Announces a registered wait for `run` (invariants E4, E10): sets `W`
+    /// and re-reads the word with one `fetch_or`. `true` if the run is still
+    /// going (the waiter must wait: the completer will wake it), `false` if
+    /// it has ended.
+    #[inline]
+    fn announce(&self, run: u64) -> bool {
+        // AcqRel: Release orders our registration (the listener, or the
+        // waiter in the slot) before the swap that ends the run (it reads
+        // `W` with Acquire, then wakes); Acquire makes the end of the run,
+        // if it came first, visible like `load` does. Setting `W` on a word
+        // whose run has ended is harmless: `W` is not read again before the
+        // next run begins without it.
+        let prev = Word(self.word.fetch_or(WAITERS, Ordering::AcqRel));
+        !prev.run_ended(run)
+    }
+
+    /// Claims the single-waiter slot (invariant E10): `true` if the caller
+    /// now owns it and must [`release_slot`](Self::release_slot) it.
+    #[inline]
+    pub(crate) fn claim_slot(&self) -> bool {
+        self.waiter.claim()
+    }
+
+    /// The slot owner's registration for `run` (invariant E10): stores
+    /// `waiter`, then announces. `true` if the run is still going (wait, the
+    /// completer will wake `waiter`), `false` if it has ended.
+    #[inline]
+    pub(crate) fn wait_in_slot(&self, run: u64, waiter: Waiter) -> bool {
+        self.waiter.store(waiter);
+        self.announce(run)
+    }
+
+    /// The slot owner's re-poll with `waker` (invariant E10): stores it if
+    /// it differs from the stored one, then re-checks. `true` if run `run`
+    /// is still going.
+    #[inline]
+    pub(crate) fn repoll_slot(&self, run: u64, waker: &Waker) -> bool {
+        self.waiter.update_waker(waker);
+        // A load suffices here (no `W` to set, it is set): a completer that
+        // took the old waker did so under the slot lock after its swap, so
+        // our lock after its unlock makes the swap visible to this load.
+        !self.run_ended(run)
+    }
+
+    /// Releases the slot owner's claim (invariant E10).
+    #[inline]
+    pub(crate) fn release_slot(&self) {
+        self.waiter.release();
+    }
+
+    /// Wakes the run's waiters, after the swap that resolved `done` from a
+    /// word with `W` set (invariants E4, E10): the slot's waiter, then the
+    /// listener list. The list is notified only if it has listeners, so a
+    /// single waiter (in the slot) never makes event-listener allocate its
+    /// list (`notify` allocates it on first use; `total_listeners` does
+    /// not).
+    #[inline]
+    fn wake_waiters(&self) {
+        self.waiter.wake();
+        if self.signal.total_listeners() != 0 {
+            self.signal.notify(usize::MAX);
         }
     }
 

@@ -27,5 +27,6 @@ pub(crate) mod state;
 pub(crate) mod table;
 pub(crate) mod transition;
 pub(crate) mod wait;
+pub(crate) mod waiter;
 pub(crate) mod watch;
 pub(crate) mod word;

@@ -12,7 +12,8 @@ use event_listener::{EventListener, Listener};
 use crate::lifecycle::block::assert_may_block;
 use crate::lifecycle::engine::Inner;
 use crate::lifecycle::error::TimedOut;
-use crate::sync::Arc;
+use crate::lifecycle::waiter::Waiter;
+use crate::sync::{park, park_timeout, Arc};
 
 /// A wait for the end of a run: what `done()`, `close()` and `stop()` return.
 ///
@@ -43,8 +44,10 @@ use crate::sync::Arc;
 /// # Cancel safety
 ///
 /// Dropping the future at any point loses nothing: it holds no state except
-/// its registration, which it removes. Polling it repeatedly reuses one
-/// registration, so the instance's waiter list does not grow.
+/// its registration, which it removes (releasing the instance's
+/// single-waiter slot if it held it). Polling it repeatedly reuses one
+/// registration, so the instance's waiter list does not grow. The first
+/// wait of an instance that has to block registers without allocating.
 ///
 /// # Examples
 ///
@@ -84,8 +87,62 @@ pub struct Wait {
     /// The run whose end this waits for, or [`UNTIL_CLOSED`]: the wait of a
     /// [`ClosedWait`](crate::ClosedWait), for the instance to be `Closed`.
     run: u64,
-    /// The registration of a pending future (invariant E4 of the engine).
-    listener: Option<EventListener>,
+    /// The registration of a pending future (invariants E4, E10 of the
+    /// engine).
+    reg: Option<Reg>,
+}
+
+/// Where a pending wait is registered.
+enum Reg {
+    /// In the instance's single-waiter slot, which it owns (engine invariant
+    /// E10); released when the wait resolves or is dropped.
+    Slot,
+    /// In the listener list (invariants E4, E9).
+    List(EventListener),
+}
+
+/// How a blocking wait parks, the parameter of [`Wait::wait_until`] (its
+/// seam for the deadline tests).
+enum Parker {
+    /// The wait owns the slot, with this thread stored: park the thread.
+    Thread,
+    /// A listener registered in the list.
+    List(EventListener),
+}
+
+impl Parker {
+    /// Parks until woken (possibly spuriously); always `true`.
+    fn park(self) -> bool {
+        match self {
+            Parker::Thread => park(),
+            Parker::List(listener) => listener.wait(),
+        }
+        true
+    }
+
+    /// Parks until woken (possibly spuriously) or `deadline`: `false` if
+    /// the deadline has passed.
+    fn park_deadline(self, deadline: Instant) -> bool {
+        match self {
+            Parker::Thread => match deadline.checked_duration_since(Instant::now()) {
+                Some(left) if !left.is_zero() => {
+                    park_timeout(left);
+                    true
+                }
+                _ => false,
+            },
+            Parker::List(listener) => listener.wait_deadline(deadline).is_some(),
+        }
+    }
+}
+
+/// Releases a blocking wait's claim on the slot when the wait returns.
+struct SlotClaim<'a>(&'a Inner);
+
+impl Drop for SlotClaim<'_> {
+    fn drop(&mut self) {
+        self.0.release_slot();
+    }
 }
 
 /// The `run` of a wait for the instance to be `Closed` (engine invariant
@@ -99,7 +156,7 @@ impl Wait {
         Wait {
             inner: Some(inner),
             run: UNTIL_CLOSED,
-            listener: None,
+            reg: None,
         }
     }
 
@@ -128,7 +185,7 @@ impl Wait {
         Wait {
             inner: None,
             run: 0,
-            listener: None,
+            reg: None,
         }
     }
 
@@ -136,7 +193,7 @@ impl Wait {
         Wait {
             inner: Some(inner),
             run,
-            listener: None,
+            reg: None,
         }
     }
 
@@ -206,10 +263,7 @@ impl Wait {
     #[track_caller]
     pub(crate) fn wait_as(&self, call: &str) {
         assert_may_block(call);
-        let parked = self.wait_until(|listener| {
-            listener.wait();
-            true
-        });
+        let parked = self.wait_until(Parker::park);
         if parked.is_err() {
             unreachable!("runcycle: a wait without a deadline timed out");
         }
@@ -259,14 +313,9 @@ impl Wait {
     pub(crate) fn wait_timeout_as(&self, call: &str, timeout: Duration) -> Result<(), TimedOut> {
         assert_may_block(call);
         match Instant::now().checked_add(timeout) {
-            Some(deadline) => {
-                self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
-            }
+            Some(deadline) => self.wait_until(|parker| parker.park_deadline(deadline)),
             // Further away than `Instant` can express: no deadline.
-            None => self.wait_until(|listener| {
-                listener.wait();
-                true
-            }),
+            None => self.wait_until(Parker::park),
         }
     }
 
@@ -310,35 +359,52 @@ impl Wait {
     #[track_caller]
     pub(crate) fn wait_deadline_as(&self, call: &str, deadline: Instant) -> Result<(), TimedOut> {
         assert_may_block(call);
-        self.wait_until(|listener| listener.wait_deadline(deadline).is_some())
+        self.wait_until(|parker| parker.park_deadline(deadline))
     }
 
     /// The blocking wait, with the parking step as a parameter: `park` blocks
-    /// on a registered listener and returns `true` if it was notified, or
-    /// `false` if it gave up (its deadline passed). The public waits pass
-    /// event-listener's parkers; the unit tests below pass one that ends the
-    /// run and then reports a timeout, the deadline-meets-completion race
-    /// that no real clock can produce on demand.
-    fn wait_until(&self, mut park: impl FnMut(EventListener) -> bool) -> Result<(), TimedOut> {
+    /// (on the slot: the thread; or on a registered listener) and returns
+    /// `true` if it was woken, or `false` if it gave up (its deadline
+    /// passed). The public waits pass [`Parker::park`] or
+    /// [`Parker::park_deadline`]; the unit tests below pass one that ends
+    /// the run and then reports a timeout, the deadline-meets-completion
+    /// race that no real clock can produce on demand.
+    fn wait_until(&self, mut park: impl FnMut(Parker) -> bool) -> Result<(), TimedOut> {
         let Some(inner) = &self.inner else {
             return Ok(());
         };
-        // A plain load first: an ended run needs no listener. Then register,
-        // re-check and announce (invariant E4), and park.
+        // A plain load first: an ended run needs no registration.
+        if Wait::reached(self.run, inner) {
+            return Ok(());
+        }
+        // A run wait that can claim the slot stores this thread there and
+        // announces (invariant E10), then parks until the run has ended; it
+        // stays registered until it returns (the thread handle stays
+        // valid), so each wake-up (possibly stale or spurious) only
+        // re-checks.
+        if self.run != UNTIL_CLOSED && inner.claim_slot() {
+            let _claim = SlotClaim(inner);
+            if !inner.wait_in_slot(self.run, Waiter::this_thread()) {
+                return Ok(());
+            }
+            loop {
+                if !park(Parker::Thread) {
+                    return Wait::after_deadline(self.run, inner);
+                }
+                if Wait::reached(self.run, inner) {
+                    return Ok(());
+                }
+            }
+        }
+        // Else register, re-check and announce (invariants E4, E9), and
+        // park; a wake-up re-registers.
         while !Wait::reached(self.run, inner) {
             let Some(listener) = Wait::listen(self.run, inner) else {
                 return Ok(());
             };
-            if !park(listener) {
-                // Gave up at the deadline. The run may have ended after the
-                // parker's last look (its notification racing the clock): a
-                // run that has ended is reported as ended, never as a
-                // timeout.
-                return if Wait::reached(self.run, inner) {
-                    Ok(())
-                } else {
-                    Err(TimedOut)
-                };
+            if !park(Parker::List(listener)) {
+                // Gave up at the deadline: re-check (`after_deadline`).
+                return Wait::after_deadline(self.run, inner);
             }
         }
         Ok(())
@@ -355,23 +421,73 @@ impl Future for Wait {
         };
         loop {
             if Wait::reached(this.run, inner) {
-                this.listener = None;
+                this.unregister();
                 return Poll::Ready(());
             }
-            match &mut this.listener {
+            match &mut this.reg {
+                // The first run wait to block owns the slot: store the
+                // waker, then announce (invariant E10).
+                None if this.run != UNTIL_CLOSED && inner.claim_slot() => {
+                    this.reg = Some(Reg::Slot);
+                    if inner.wait_in_slot(this.run, Waiter::Task(cx.waker().clone())) {
+                        return Poll::Pending;
+                    }
+                    this.unregister();
+                    return Poll::Ready(());
+                }
                 // Register, re-check and announce (invariants E4, E9).
                 None => match Wait::listen(this.run, inner) {
-                    Some(listener) => this.listener = Some(listener),
+                    Some(listener) => this.reg = Some(Reg::List(listener)),
                     None => return Poll::Ready(()),
                 },
+                // Polled again: the stored waker is replaced if it differs,
+                // then the word re-checked (invariant E10).
+                Some(Reg::Slot) => {
+                    if inner.repoll_slot(this.run, cx.waker()) {
+                        return Poll::Pending;
+                    }
+                    this.unregister();
+                    return Poll::Ready(());
+                }
                 // Reuses the registration: polling again does not add a
                 // waiter, it only updates the stored waker.
-                Some(listener) => match Pin::new(listener).poll(cx) {
-                    Poll::Ready(()) => this.listener = None,
+                Some(Reg::List(listener)) => match Pin::new(listener).poll(cx) {
+                    Poll::Ready(()) => this.reg = None,
                     Poll::Pending => return Poll::Pending,
                 },
             }
         }
+    }
+}
+
+impl Wait {
+    /// The answer of a blocking wait that gave up at its deadline. The run
+    /// may have ended after the parker's last look (its wake-up racing the
+    /// clock): a run that has ended is reported as ended, never as a
+    /// timeout.
+    fn after_deadline(run: u64, inner: &Inner) -> Result<(), TimedOut> {
+        if Wait::reached(run, inner) {
+            Ok(())
+        } else {
+            Err(TimedOut)
+        }
+    }
+
+    /// Drops the registration; releases the slot if the wait owns it.
+    fn unregister(&mut self) {
+        if let Some(Reg::Slot) = self.reg.take() {
+            if let Some(inner) = &self.inner {
+                inner.release_slot();
+            }
+        }
+    }
+}
+
+impl Drop for Wait {
+    /// Releases the slot if the wait owns it (invariant E10); a listener
+    /// removes itself.
+    fn drop(&mut self) {
+        self.unregister();
     }
 }
 
@@ -381,7 +497,7 @@ impl Clone for Wait {
         Wait {
             inner: self.inner.clone(),
             run: self.run,
-            listener: None,
+            reg: None,
         }
     }
 }
@@ -413,7 +529,10 @@ mod tests {
         let mut guard = Some(one.start().unwrap());
         let done = one.done();
         let mut parks = 0;
-        let answer = done.wait_until(|_listener| {
+        let answer = done.wait_until(|parker| {
+            // The only waiter: it parks its thread, from the slot
+            // (invariant E10 of the engine).
+            assert!(matches!(parker, Parker::Thread));
             parks += 1;
             drop(guard.take()); // the run ends ...
             false // ... and the deadline passes before the parker sees it
@@ -426,13 +545,49 @@ mod tests {
         assert_eq!(parks, 1, "the wait parked again after its deadline");
     }
 
+    /// The same race for a wait that parks on the listener list, because
+    /// another wait (a pending future) owns the slot.
+    #[test]
+    fn a_run_that_ends_as_the_deadline_passes_is_reported_ended_from_the_list() {
+        let one = One::new();
+        let mut guard = Some(one.start().unwrap());
+        let mut first = one.done();
+        let mut cx = Context::from_waker(core::task::Waker::noop());
+        assert_eq!(Pin::new(&mut first).poll(&mut cx), Poll::Pending);
+        let mut parks = 0;
+        let answer = one.done().wait_until(|parker| {
+            assert!(matches!(parker, Parker::List(_)));
+            parks += 1;
+            drop(guard.take());
+            false
+        });
+        assert_eq!(answer, Ok(()));
+        assert_eq!(parks, 1);
+        assert_eq!(Pin::new(&mut first).poll(&mut cx), Poll::Ready(()));
+    }
+
+    /// A timeout on the list path is a timeout too.
+    #[test]
+    fn a_run_still_going_at_the_deadline_times_out_from_the_list() {
+        let one = One::new();
+        let _guard = one.start().unwrap();
+        let mut first = one.done();
+        let mut cx = Context::from_waker(core::task::Waker::noop());
+        assert_eq!(Pin::new(&mut first).poll(&mut cx), Poll::Pending);
+        let answer = one.done().wait_until(|parker| {
+            assert!(matches!(parker, Parker::List(_)));
+            false
+        });
+        assert_eq!(answer, Err(TimedOut));
+    }
+
     /// The same for a stop on a `Many`, the wait `stop()` returns.
     #[test]
     fn a_stop_that_completes_as_the_deadline_passes_is_reported_ended() {
         let many = Many::new();
         let mut guard = Some(many.start().unwrap());
         let stop = many.stop().unwrap().into_wait();
-        let answer = stop.wait_until(|_listener| {
+        let answer = stop.wait_until(|_parker| {
             drop(guard.take());
             false
         });
@@ -446,7 +601,7 @@ mod tests {
         let one = One::new();
         let _guard = one.start().unwrap();
         let mut parks = 0;
-        let answer = one.done().wait_until(|_listener| {
+        let answer = one.done().wait_until(|_parker| {
             parks += 1;
             false
         });
@@ -461,7 +616,7 @@ mod tests {
         let one = One::new();
         let mut guard = Some(one.start().unwrap());
         let mut parks = 0;
-        let answer = one.done().wait_until(|_listener| {
+        let answer = one.done().wait_until(|_parker| {
             parks += 1;
             if parks == 2 {
                 drop(guard.take());
