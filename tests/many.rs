@@ -40,6 +40,32 @@ fn each_run_has_a_fresh_context_and_done() {
     );
 }
 
+/// A run's token is shared behind an `Arc` that the next run reuses when
+/// no context of the last run is left (BENCHMARKS.md, issue #15): the reuse
+/// must put a new, live token in it, and a context kept from an earlier run
+/// keeps that run's cancelled token.
+#[test]
+fn a_restart_gets_a_live_context_whether_or_not_old_contexts_are_kept() {
+    let many = Many::new();
+    let mut kept = None;
+    for run in 1..=6 {
+        let guard = many.start().unwrap();
+        let ctx = guard.context();
+        assert!(!ctx.is_cancelled(), "run {run}: a new run's context is live");
+        assert!(!many.context().is_cancelled(), "run {run}: the same token");
+        drop(guard);
+        assert!(ctx.is_cancelled(), "run {run}: cancelled at its end");
+        // Keep every third run's context alive across the next start (the
+        // allocation cannot be reused then); drop the others.
+        if run % 3 == 0 {
+            kept = Some(ctx);
+        }
+        if let Some(old) = &kept {
+            assert!(old.is_cancelled(), "a kept context stays cancelled");
+        }
+    }
+}
+
 #[test]
 fn stop_on_created_and_stopped_changes_nothing() {
     let many = Many::new();
