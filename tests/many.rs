@@ -51,7 +51,10 @@ fn a_restart_gets_a_live_context_whether_or_not_old_contexts_are_kept() {
     for run in 1..=6 {
         let guard = many.start().unwrap();
         let ctx = guard.context();
-        assert!(!ctx.is_cancelled(), "run {run}: a new run's context is live");
+        assert!(
+            !ctx.is_cancelled(),
+            "run {run}: a new run's context is live"
+        );
         assert!(!many.context().is_cancelled(), "run {run}: the same token");
         drop(guard);
         assert!(ctx.is_cancelled(), "run {run}: cancelled at its end");
