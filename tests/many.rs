@@ -147,6 +147,33 @@ fn stop_waits_for_the_exit_from_another_thread() {
     }
 }
 
+/// As in tests/one.rs: a Many nobody has read (no watch armed) sees its
+/// parent's cancellation at every call, and a run that ends after it ends
+/// Closed, not Stopped.
+#[test]
+fn every_call_sees_a_parent_cancellation_on_an_instance_never_read() {
+    let calls: [fn(&Many) -> bool; 4] = [
+        |many| many.start().unwrap_err() == StartError::Closed,
+        |many| many.stop().is_err(),
+        |many| many.close().previous() == State::Closed,
+        |many| many.context().is_cancelled(),
+    ];
+    for (i, call) in calls.iter().enumerate() {
+        let parent = CancellationToken::new();
+        let many = Many::with_parent(&parent);
+        parent.cancel();
+        assert!(call(&many), "call {i} did not see the parent cancelled");
+    }
+    let parent = CancellationToken::new();
+    let many = Many::with_parent(&parent);
+    let guard = many.start().unwrap();
+    parent.cancel();
+    drop(guard);
+    // The completion applied the cancellation: the run ended Closed. (A
+    // read would apply it too; `start` is the call that tells.)
+    assert_eq!(many.start().unwrap_err(), StartError::Closed);
+}
+
 #[test]
 fn parent_cancellation_while_stopped_closes() {
     let parent = CancellationToken::new();

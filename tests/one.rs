@@ -83,6 +83,33 @@ fn an_already_cancelled_parent_gives_a_closed_instance() {
     assert_eq!(one.start().unwrap_err(), StartError::Closed);
 }
 
+/// The parent watch is armed at the first read (spec/README.md, "Watched
+/// from the first read"): an instance nobody has read has no watch, so every
+/// call must apply a parent cancellation itself before its own event.
+#[test]
+fn every_call_sees_a_parent_cancellation_on_an_instance_never_read() {
+    let calls: [fn(&One) -> bool; 3] = [
+        |one| one.start().unwrap_err() == StartError::Closed,
+        |one| one.close().previous() == State::Closed,
+        |one| one.context().is_cancelled(),
+    ];
+    for (i, call) in calls.iter().enumerate() {
+        let parent = CancellationToken::new();
+        let one = One::with_parent(&parent);
+        parent.cancel();
+        assert!(call(&one), "call {i} did not see the parent cancelled");
+        assert_eq!(one.state(), State::Closed);
+    }
+    // A run started before the cancellation, nothing read: the completion
+    // applies it first (a Many would otherwise end Stopped, tests/many.rs).
+    let parent = CancellationToken::new();
+    let one = One::with_parent(&parent);
+    let guard = one.start().unwrap();
+    parent.cancel();
+    drop(guard);
+    assert_eq!(one.start().unwrap_err(), StartError::Closed);
+}
+
 #[test]
 fn a_grandparent_cancellation_reaches_the_instance() {
     let root = CancellationToken::new();

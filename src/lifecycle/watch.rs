@@ -155,6 +155,31 @@ mod tests {
     use super::*;
     use crate::lifecycle::table::{Kind, Phase};
 
+    /// The word's `U` bit (invariant E11): set for an instance with a
+    /// parent until its first read arms the watch, clear after it (so
+    /// later reads are one load), clear too once the last handle is gone;
+    /// never set without a parent.
+    #[test]
+    fn the_first_read_arms_the_watch_once() {
+        let parent = CancellationToken::new();
+        let inner = Arc::new(Inner::new(Kind::Many, Some(&parent)));
+        assert!(inner.load().unwatched(), "not armed before a read");
+        arm(&inner);
+        assert!(!inner.load().unwatched(), "armed by the first read");
+        parent.cancel();
+        assert_eq!(inner.load().phase(), Phase::Closed, "the watch fired");
+
+        let unread = Arc::new(Inner::new(Kind::Many, Some(&parent)));
+        unread.drop_handle();
+        assert!(
+            !unread.load().unwatched(),
+            "nothing to watch after the last handle"
+        );
+
+        let orphan = Inner::new(Kind::Many, None);
+        assert!(!orphan.load().unwatched(), "no parent, nothing to watch");
+    }
+
     /// A wake-up of the watch while the parent is not cancelled (a spurious
     /// one: tokio-util only wakes on cancellation, but a waker may be woken
     /// by anyone holding it) changes nothing and registers the watch again:
