@@ -306,3 +306,33 @@ fn a_wait_for_ones_own_run_times_out_until_the_guard_drops() {
     assert_eq!(close.wait_timeout(BOUND), Ok(()));
     assert_eq!(many.state(), State::Closed);
 }
+
+/// A blocking waiter in the single-waiter slot (engine invariant E10) is
+/// woken by the end of its run only: a transition of the run that does not
+/// end it (a stop request, Running -> Stopping, made while the waiter is
+/// parked) must leave the waiter in the slot, or the run's end finds the
+/// slot empty and the waiter never wakes. The 100 ms pause only makes it
+/// likely that the waiter is parked before the stop; the test passes either
+/// way on correct code.
+#[test]
+fn a_stop_request_does_not_take_a_parked_waiter_from_the_slot() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let done = many.done();
+    let (woke, wake) = std::sync::mpsc::channel();
+    // An untimed wait: a timed one would return `Ok` at its deadline anyway
+    // (the run has ended by then), hiding the lost wake-up.
+    thread::spawn(move || {
+        done.wait();
+        woke.send(()).unwrap();
+    });
+    thread::sleep(Duration::from_millis(100));
+    let stop = many.stop().unwrap();
+    thread::sleep(Duration::from_millis(100));
+    drop(guard);
+    assert!(
+        wake.recv_timeout(BOUND).is_ok(),
+        "the waiter was not woken by the run's end"
+    );
+    assert!(stop.is_done());
+}
