@@ -17,21 +17,26 @@ use tokio_util::sync::CancellationToken;
 /// Generous bound that turns a hang into a failure.
 const BOUND: Duration = Duration::from_secs(20);
 
+/// Untimed waits, bounded from outside: a timed wait returns `Ok` at its
+/// deadline once the run has ended (spec/README.md, section 9), which would
+/// hide a lost wake-up. One waiter takes the single-waiter slot, the others
+/// the listener list (invariant E10): all must be woken by the completion.
 #[test]
 fn many_blocked_threads_all_wake_on_completion() {
     let many = Many::new();
     let guard = many.start().unwrap();
     let woken = Arc::new(AtomicUsize::new(0));
-    let waiters: Vec<_> = (0..16)
-        .map(|_| {
-            let done = many.done();
-            let woken = Arc::clone(&woken);
-            thread::spawn(move || {
-                assert_eq!(done.wait_timeout(BOUND), Ok(()));
-                woken.fetch_add(1, Ordering::SeqCst);
-            })
-        })
-        .collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    for _ in 0..16 {
+        let done = many.done();
+        let woken = Arc::clone(&woken);
+        let tx = tx.clone();
+        thread::spawn(move || {
+            done.wait();
+            woken.fetch_add(1, Ordering::SeqCst);
+            tx.send(()).unwrap();
+        });
+    }
     thread::sleep(Duration::from_millis(20));
     assert_eq!(
         woken.load(Ordering::SeqCst),
@@ -39,8 +44,11 @@ fn many_blocked_threads_all_wake_on_completion() {
         "woke before the completion"
     );
     drop(guard);
-    for w in waiters {
-        w.join().unwrap();
+    for i in 0..16 {
+        assert!(
+            rx.recv_timeout(BOUND).is_ok(),
+            "only {i} of 16 waiters woke"
+        );
     }
     assert_eq!(woken.load(Ordering::SeqCst), 16);
 }
