@@ -344,3 +344,48 @@ fn a_stop_request_does_not_take_a_parked_waiter_from_the_slot() {
     );
     assert!(stop.is_done());
 }
+
+/// Counts its wake-ups.
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A future re-polled with another task's waker (moved between tasks) is
+/// woken through the new waker, not the old one: the re-poll replaces the
+/// waker stored in the single-waiter slot (invariant E10), as it does in
+/// the listener list.
+#[test]
+fn a_repoll_with_another_waker_is_woken_through_the_new_one() {
+    let many = Many::new();
+    let guard = many.start().unwrap();
+    let mut fut = pin!(many.done());
+    let (old, new) = (
+        Arc::new(CountingWaker(AtomicUsize::new(0))),
+        Arc::new(CountingWaker(AtomicUsize::new(0))),
+    );
+    let old_waker = Waker::from(Arc::clone(&old));
+    let new_waker = Waker::from(Arc::clone(&new));
+    assert_eq!(
+        fut.as_mut().poll(&mut Context::from_waker(&old_waker)),
+        Poll::Pending
+    );
+    assert_eq!(
+        fut.as_mut().poll(&mut Context::from_waker(&new_waker)),
+        Poll::Pending
+    );
+    drop(guard);
+    assert_eq!(
+        new.0.load(Ordering::SeqCst),
+        1,
+        "the new waker was not woken"
+    );
+    assert_eq!(old.0.load(Ordering::SeqCst), 0, "the old waker was woken");
+    assert_eq!(
+        fut.as_mut().poll(&mut Context::from_waker(&new_waker)),
+        Poll::Ready(())
+    );
+}

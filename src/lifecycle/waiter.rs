@@ -9,7 +9,6 @@
 //! (waking, unparking, cloning or dropping a waker) never runs under that
 //! lock (spec/README.md, section 13).
 
-use core::fmt;
 use core::task::Waker;
 
 use crate::sync::{current, AtomicBool, Mutex, Ordering, Thread};
@@ -113,14 +112,5 @@ impl WaiterSlot {
             }
             None => false,
         }
-    }
-}
-
-impl fmt::Debug for WaiterSlot {
-    // The flag only: never the lock (a `Debug` that never blocks).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WaiterSlot")
-            .field("owned", &self.owned.load(Ordering::Relaxed))
-            .finish_non_exhaustive()
     }
 }

@@ -4,6 +4,7 @@
 //! (invariant E7, the per-thread work list).
 
 use core::cell::RefCell;
+#[cfg(not(loom))]
 use core::task::Waker;
 
 use crate::lifecycle::engine::Inner;
@@ -58,21 +59,12 @@ impl std::task::Wake for Inner {
     // `Notify` wakes by value.
 }
 
+// Under loom, in its own file (compiled only with `--cfg loom`, so the
+// mutation runs leave it out as they do the group's loom facade).
 #[cfg(loom)]
-fn waker(inner: &Arc<Inner>) -> Waker {
-    Waker::from(crate::sync::StdArc::new(LoomWaker(Arc::clone(inner))))
-}
-
-/// Under loom: the `std` `Arc` that [`waker`] needs around the loom one.
+mod loom_waker;
 #[cfg(loom)]
-struct LoomWaker(Arc<Inner>);
-
-#[cfg(loom)]
-impl std::task::Wake for LoomWaker {
-    fn wake(self: crate::sync::StdArc<Self>) {
-        propagate(Arc::clone(&self.0));
-    }
-}
+use loom_waker::waker;
 
 /// What a wake-up does: applies `ParentCancel` if the parent is cancelled,
 /// else registers the watch again.
